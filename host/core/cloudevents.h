@@ -1,0 +1,37 @@
+// CloudEvents 1.0 structured JSON <-> Event, both directions, as specified in
+// docs/event-format.md "CloudEvents 1.0 structured JSON". This is the shape of
+// an event at every external boundary (HTTP, CLI, JSON export, bridges).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/event.h"
+#include "core/status.h"
+
+namespace chorus {
+
+// Appends the CloudEvents JSON object for `e` (no trailing newline).
+void append_cloudevent_json(const Event& e, std::string& out);
+inline std::string to_cloudevent_json(const Event& e) {
+  std::string s;
+  append_cloudevent_json(e, s);
+  return s;
+}
+
+struct CloudEventDecodeOptions {
+  // When false, a missing `id` gets a new UUIDv7 instead of an error (HTTP
+  // publish uses this). A present `id` must always be a UUID.
+  bool require_id = true;
+};
+
+// Parses exactly one CloudEvents JSON object. InvalidArgument with
+// "cloudevent: ..." messages naming the attribute or the byte offset.
+Result<EventPtr> parse_cloudevent_json(std::string_view json,
+                                       const CloudEventDecodeOptions& options = {});
+
+// True for application/json, text/json and any "+json" subtype (parameters
+// ignored, case-insensitive).
+bool is_json_content_type(std::string_view content_type) noexcept;
+
+}  // namespace chorus
