@@ -1,0 +1,364 @@
+// MapReader: typed reads from a YAML mapping with positions in every error.
+#include "config/yaml_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <fmt/core.h>
+
+#include "core/text.h"
+
+namespace chorus::config {
+namespace {
+
+std::string_view kind_name(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    default: return "nothing";
+  }
+}
+
+bool valid_mark(const YAML::Mark& m) { return m.line >= 0 && m.column >= 0; }
+
+}  // namespace
+
+void ReadContext::error(const YAML::Mark& mark, std::string path, std::string message) {
+  ConfigError e;
+  e.file = file;
+  if (valid_mark(mark)) {
+    e.line = mark.line + 1;
+    e.column = mark.column + 1;
+  }
+  e.path = std::move(path);
+  e.message = std::move(message);
+  errors.errors.push_back(std::move(e));
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+MapReader::MapReader(ReadContext& ctx, YAML::Node node, std::string path, YAML::Mark parent_mark)
+    : ctx_(&ctx), node_(std::move(node)), path_(std::move(path)), mark_(parent_mark) {
+  if (valid_mark(node_.Mark())) mark_ = node_.Mark();
+  if (!node_.IsDefined() || node_.IsNull()) {
+    node_ = YAML::Node(YAML::NodeType::Map);
+    return;
+  }
+  if (!node_.IsMap()) {
+    ctx_->error(mark_, path_,
+                fmt::format("expected a mapping (key: value lines), got {}", kind_name(node_)));
+    valid_ = false;
+    return;
+  }
+  // Keys must be scalars and unique.
+  std::vector<std::pair<std::string, int>> seen;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const YAML::Node& k = it->first;
+    if (!k.IsScalar()) {
+      ctx_->error(k.Mark(), path_, "a key must be a plain name, not a list or mapping");
+      continue;
+    }
+    auto dup = std::find_if(seen.begin(), seen.end(),
+                            [&](const auto& s) { return s.first == k.Scalar(); });
+    if (dup != seen.end()) {
+      ctx_->error(k.Mark(), child_path(k.Scalar()),
+                  fmt::format("duplicate key (first given on line {})", dup->second));
+    } else {
+      seen.emplace_back(k.Scalar(), k.Mark().line + 1);
+    }
+  }
+}
+
+std::string MapReader::child_path(std::string_view key) const {
+  if (path_.empty()) return std::string(key);
+  return path_ + "." + std::string(key);
+}
+
+bool MapReader::has(std::string_view key) const {
+  if (!valid_) return false;
+  for (auto it = node_.begin(); it != node_.end(); ++it)
+    if (it->first.IsScalar() && it->first.Scalar() == key) return true;
+  return false;
+}
+
+YAML::Node MapReader::find(std::string_view key, YAML::Mark* mark) {
+  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
+  if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key) {
+      if (mark)
+        *mark = valid_mark(it->second.Mark()) && !it->second.IsNull() ? it->second.Mark()
+                                                                       : it->first.Mark();
+      return it->second;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+YAML::Mark MapReader::mark_of(std::string_view key) const {
+  if (valid_ && !key.empty()) {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key)
+        return valid_mark(it->second.Mark()) && !it->second.IsNull() ? it->second.Mark()
+                                                                     : it->first.Mark();
+    }
+  }
+  return mark_;
+}
+
+void MapReader::bad_value(std::string_view key, std::string message) {
+  ctx_->error(mark_of(key), key.empty() ? path_ : child_path(key), std::move(message));
+}
+
+bool MapReader::scalar(std::string_view key, std::string& out, std::string_view expected) {
+  YAML::Mark mark;
+  YAML::Node n = find(key, &mark);
+  if (!n.IsDefined()) return false;
+  if (!n.IsScalar()) {
+    ctx_->error(mark, child_path(key), fmt::format("has {} (expected {})", kind_name(n), expected));
+    return false;
+  }
+  auto sub = substitute_env(n.Scalar(), ctx_->env);
+  if (!sub.ok()) {
+    ctx_->error(mark, child_path(key), sub.error().message());
+    return false;
+  }
+  out = std::move(*sub);
+  return true;
+}
+
+bool MapReader::string(std::string_view key, std::string& out, const Check& check) {
+  std::string v;
+  if (!scalar(key, v, "a string")) return false;
+  if (check) {
+    std::string why = check(v);
+    if (!why.empty()) {
+      bad_value(key, std::move(why));
+      return false;
+    }
+  }
+  out = std::move(v);
+  return true;
+}
+
+void MapReader::boolean(std::string_view key, bool& out) {
+  std::string v;
+  if (!scalar(key, v, "true or false")) return;
+  if (v == "true") {
+    out = true;
+  } else if (v == "false") {
+    out = false;
+  } else {
+    bad_value(key, fmt::format("'{}' is not a boolean (expected true or false)", printable(v)));
+  }
+}
+
+void MapReader::integer(std::string_view key, int64_t& out, int64_t min, int64_t max) {
+  std::string v;
+  const std::string expected = fmt::format("an integer from {} to {}", min, max);
+  if (!scalar(key, v, expected)) return;
+  int64_t x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty()) {
+    bad_value(key, fmt::format("'{}' is not an integer (expected {})", printable(v), expected));
+    return;
+  }
+  if (x < min || x > max) {
+    bad_value(key, fmt::format("{} is out of range (expected {})", x, expected));
+    return;
+  }
+  out = x;
+}
+
+void MapReader::number(std::string_view key, double& out, double min, double max) {
+  std::string v;
+  const std::string expected = fmt::format("a number from {} to {}", min, max);
+  if (!scalar(key, v, expected)) return;
+  double x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty() || !std::isfinite(x)) {
+    bad_value(key, fmt::format("'{}' is not a number (expected {})", printable(v), expected));
+    return;
+  }
+  if (x < min || x > max) {
+    bad_value(key, fmt::format("{} is out of range (expected {})", v, expected));
+    return;
+  }
+  out = x;
+}
+
+void MapReader::duration(std::string_view key, std::chrono::milliseconds& out,
+                         std::chrono::milliseconds min, std::chrono::milliseconds max) {
+  std::string v;
+  const std::string expected =
+      fmt::format("a duration from {}ms to {}ms, like 500ms, 5s, 2m or 1h", min.count(), max.count());
+  if (!scalar(key, v, expected)) return;
+  double x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  std::string_view unit(p, static_cast<size_t>(v.data() + v.size() - p));
+  double scale = 0;
+  if (unit == "us") scale = 0.001;
+  else if (unit == "ms") scale = 1;
+  else if (unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60'000;
+  else if (unit == "h") scale = 3'600'000;
+  if (ec != std::errc() || v.empty() || scale == 0 || x < 0 || !std::isfinite(x)) {
+    bad_value(key, fmt::format("'{}' is not a duration (expected {})", printable(v), expected));
+    return;
+  }
+  const double ms = x * scale;
+  if (ms < static_cast<double>(min.count()) || ms > static_cast<double>(max.count())) {
+    bad_value(key, fmt::format("{} is out of range (expected {})", v, expected));
+    return;
+  }
+  out = std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
+}
+
+void MapReader::bytes(std::string_view key, uint64_t& out, uint64_t min, uint64_t max) {
+  std::string v;
+  const std::string expected =
+      fmt::format("a size from {} to {} bytes, like 65536, 512KiB, 64MiB or 1GiB", min, max);
+  if (!scalar(key, v, expected)) return;
+  uint64_t x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  std::string_view unit(p, static_cast<size_t>(v.data() + v.size() - p));
+  uint64_t scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "KiB") scale = 1ull << 10;
+  else if (unit == "MiB") scale = 1ull << 20;
+  else if (unit == "GiB") scale = 1ull << 30;
+  else if (unit == "TiB") scale = 1ull << 40;
+  else if (unit == "KB" || unit == "kB") scale = 1'000;
+  else if (unit == "MB") scale = 1'000'000;
+  else if (unit == "GB") scale = 1'000'000'000;
+  else if (unit == "TB") scale = 1'000'000'000'000;
+  if (ec != std::errc() || v.empty() || scale == 0) {
+    bad_value(key, fmt::format("'{}' is not a size (expected {})", printable(v), expected));
+    return;
+  }
+  if (x > max / scale || x * scale < min) {
+    bad_value(key, fmt::format("{} is out of range (expected {})", v, expected));
+    return;
+  }
+  out = x * scale;
+}
+
+void MapReader::string_list(std::string_view key, std::vector<std::string>& out,
+                            const Check& check) {
+  YAML::Mark mark;
+  YAML::Node n = find(key, &mark);
+  if (!n.IsDefined()) return;
+  if (n.IsNull()) {
+    out.clear();
+    return;
+  }
+  if (!n.IsSequence()) {
+    ctx_->error(mark, child_path(key), fmt::format("has {} (expected a list of strings)", kind_name(n)));
+    return;
+  }
+  std::vector<std::string> result;
+  bool ok = true;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node item = n[i];
+    const std::string item_path = fmt::format("{}[{}]", child_path(key), i);
+    if (!item.IsScalar()) {
+      ctx_->error(item.Mark(), item_path, fmt::format("has {} (expected a string)", kind_name(item)));
+      ok = false;
+      continue;
+    }
+    auto sub = substitute_env(item.Scalar(), ctx_->env);
+    if (!sub.ok()) {
+      ctx_->error(item.Mark(), item_path, sub.error().message());
+      ok = false;
+      continue;
+    }
+    if (check) {
+      std::string why = check(*sub);
+      if (!why.empty()) {
+        ctx_->error(item.Mark(), item_path, std::move(why));
+        ok = false;
+        continue;
+      }
+    }
+    result.push_back(std::move(*sub));
+  }
+  if (ok) out = std::move(result);
+}
+
+std::optional<MapReader> MapReader::map(std::string_view key) {
+  YAML::Mark mark;
+  YAML::Node n = find(key, &mark);
+  if (!n.IsDefined()) return std::nullopt;
+  return MapReader(*ctx_, n, child_path(key), mark);
+}
+
+void MapReader::each_map(std::string_view key,
+                         const std::function<void(const std::string&, MapReader&)>& fn) {
+  auto outer = map(key);
+  if (!outer || !outer->valid_) return;
+  for (auto it = outer->node_.begin(); it != outer->node_.end(); ++it) {
+    if (!it->first.IsScalar()) continue;
+    const std::string name = it->first.Scalar();
+    outer->known_.push_back(name);
+    MapReader inner(*ctx_, it->second, outer->child_path(name), it->first.Mark());
+    fn(name, inner);
+  }
+}
+
+std::string MapReader::join_names(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) out += i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+std::string MapReader::fmt_unknown_choice(const std::string& value,
+                                          const std::vector<std::string_view>& names) {
+  return fmt::format("'{}' is not valid (expected {})", printable(value), join_names(names));
+}
+
+void MapReader::finish() {
+  if (!valid_) return;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (!it->first.IsScalar()) continue;
+    const std::string& k = it->first.Scalar();
+    if (std::find(known_.begin(), known_.end(), k) != known_.end()) continue;
+    std::string msg = "unknown key";
+    if (known_.empty()) {
+      msg += " (this section takes no keys)";
+    } else {
+      std::vector<std::string_view> names(known_.begin(), known_.end());
+      msg += " (expected " + join_names(names);
+      std::string_view best;
+      size_t best_d = 3;  // suggest only close matches
+      for (const auto& cand : known_) {
+        const size_t d = edit_distance(k, cand);
+        if (d < best_d) {
+          best_d = d;
+          best = cand;
+        }
+      }
+      if (!best.empty()) msg += fmt::format("; did you mean '{}'?", best);
+      msg += ")";
+    }
+    ctx_->error(it->first.Mark(), child_path(k), std::move(msg));
+  }
+}
+
+}  // namespace chorus::config
