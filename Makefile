@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 CONFIG ?= config/host.yaml
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test test-asan bench format clean
+.PHONY: all deps configure build run test test-asan bench fuzz format clean
 
 all: build
 
@@ -36,8 +36,25 @@ bench: build
 	cmake --build $(BUILD_DIR) --target benchmarks -j $(JOBS)
 	@for b in $(BUILD_DIR)/bench/*; do [ -x "$$b" ] && "$$b"; done
 
+# libFuzzer targets (clang), each run for FUZZ_SECONDS from the committed seed
+# corpus; new inputs go to a temporary directory, never into the repository.
+FUZZ_SECONDS ?= 30
+FUZZERS = event_record cloudevent topic config
+fuzz:
+	@CHORUS_EXTRA_PACKAGES="clang libclang-rt-14-dev" ./.ci/install-deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCHORUS_BUILD_FUZZ=ON -DCHORUS_BUILD_TESTS=OFF -DCHORUS_SANITIZE=address,undefined
+	cmake --build build-fuzz -j $(JOBS)
+	@set -e; for f in $(FUZZERS); do \
+	  work=$$(mktemp -d); \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	  build-fuzz/fuzz/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/ $$work tests/fuzz/corpus/$$f 2>&1 | tail -n 12; \
+	  rm -rf $$work; \
+	done
+
 format:
 	git ls-files '*.h' '*.hpp' '*.cpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

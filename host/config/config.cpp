@@ -12,6 +12,11 @@
 
 #include <fmt/core.h>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
+#include <sstream>
+
 #include "config/yaml_reader.h"
 
 namespace chorus::config {
@@ -68,6 +73,45 @@ Status read_file(const std::string& path, std::string& out) {
   return Status::OK();
 }
 
+// Records where each document starts; the content itself is read by
+// YAML::Load afterwards.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7 (Debian's) neither consumes nor reports some stray tokens (a
+// leading ',' for instance): YAML::Load returns an empty document and
+// YAML::LoadAll loops forever (upstream issue #1040, fixed after 0.7). So the
+// documents are counted first, at most three, and a "document" that starts
+// where the previous one started is that stuck token.
+void check_documents(std::string_view yaml, ReadContext& ctx) {
+  std::istringstream in{std::string(yaml)};
+  YAML::Parser parser(in);
+  DocumentStarts h;
+  while (h.starts.size() < 3 && parser.HandleNextDocument(h)) {
+  }
+  if (h.starts.size() < 2) return;
+  if (h.starts[1].pos == h.starts[0].pos) {
+    const auto pos = static_cast<size_t>(h.starts[0].pos);
+    const std::string what = pos < yaml.size() ? fmt::format("'{}'", yaml[pos]) : "input";
+    ctx.error(h.starts[0], "", fmt::format("invalid YAML: unexpected {}", what));
+  } else {
+    ctx.error(h.starts[1], "", "more than one YAML document (expected one)");
+  }
+}
+
 }  // namespace
 
 Config default_config() {
@@ -82,21 +126,18 @@ Result<Config> parse_config(std::string_view yaml, const std::string& file,
   ctx.file = file;
   ctx.env = options.env ? options.env : process_env();
 
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(std::string(yaml));
+    check_documents(yaml, ctx);
+    if (!ctx.errors.empty()) return fail(ctx, errors);
+    root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     ctx.error(e.mark, "", fmt::format("invalid YAML: {}", e.msg));
-    return fail(ctx, errors);
-  }
-  if (docs.size() > 1) {
-    ctx.error(docs[1].Mark(), "", "more than one YAML document (expected one)");
     return fail(ctx, errors);
   }
 
   Config cfg = default_config();
   cfg.file = file;
-  YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
   MapReader top(ctx, root, "");
   for (const auto& s : kSections) {
     if (auto section = top.map(s.key)) s.parse(*section, cfg);

@@ -67,7 +67,7 @@ MapReader::MapReader(ReadContext& ctx, YAML::Node node, std::string path, YAML::
   // Keys must be scalars and unique.
   std::vector<std::pair<std::string, int>> seen;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
-    const YAML::Node& k = it->first;
+    const YAML::Node k = it->first;  // a copy: it-> returns a temporary proxy
     if (!k.IsScalar()) {
       ctx_->error(k.Mark(), path_, "a key must be a plain name, not a list or mapping");
       continue;
@@ -337,7 +337,7 @@ void MapReader::finish() {
   if (!valid_) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     if (!it->first.IsScalar()) continue;
-    const std::string& k = it->first.Scalar();
+    const std::string k = it->first.Scalar();
     if (std::find(known_.begin(), known_.end(), k) != known_.end()) continue;
     std::string msg = "unknown key";
     if (known_.empty()) {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "core/text.h"
 
@@ -60,8 +60,31 @@ std::string format_rfc3339(int64_t ns) {
   int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, sod / 3600,
-                                (sod / 60) % 60, sod % 60);
+  // Written by hand: this runs for every event at every JSON boundary.
+  char buf[32];
+  auto two = [](char* p, int64_t v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  size_t n = 0;
+  if (y < 0 || y > 9999) {
+    n = static_cast<size_t>(fmt::format_to(buf, "{:04}", y) - buf);
+  } else {
+    two(buf, y / 100);
+    two(buf + 2, y % 100);
+    n = 4;
+  }
+  buf[n] = '-';
+  two(buf + n + 1, m);
+  buf[n + 3] = '-';
+  two(buf + n + 4, d);
+  buf[n + 6] = 'T';
+  two(buf + n + 7, sod / 3600);
+  buf[n + 9] = ':';
+  two(buf + n + 10, (sod / 60) % 60);
+  buf[n + 12] = ':';
+  two(buf + n + 13, sod % 60);
+  std::string out(buf, n + 15);
   if (frac != 0) {
     char digits[10];
     int64_t f = frac;
