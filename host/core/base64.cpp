@@ -14,8 +14,10 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 constexpr std::array<int8_t, 256> make_decode_table() {
   std::array<int8_t, 256> t{};
-  for (auto& v : t) v = -1;
-  for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+  for (auto& v : t)
+    v = -1;
+  for (int i = 0; i < 64; ++i)
+    t[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
   return t;
 }
 constexpr auto kDecode = make_decode_table();
@@ -79,8 +81,7 @@ Result<std::string> base64_decode(std::string_view text) {
     if (pad < 2) out.push_back(static_cast<char>((v >> 8) & 0xff));
     if (pad < 1) out.push_back(static_cast<char>(v & 0xff));
     if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0))
-      return Status::InvalidArgument(
-          fmt::format("base64: non-zero padding bits at offset {}", i));
+      return Status::InvalidArgument(fmt::format("base64: non-zero padding bits at offset {}", i));
   }
   return out;
 }

@@ -63,14 +63,15 @@ std::optional<std::string> compact_json(std::string_view in) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
          });
 }
@@ -130,7 +131,8 @@ class CeHandler {
     }
     if (in_data()) {
       ++depth_;
-      if (depth_ - 1 > kMaxDataDepth) return fail(fmt::format("nested more than {} levels", kMaxDataDepth), "data");
+      if (depth_ - 1 > kMaxDataDepth)
+        return fail(fmt::format("nested more than {} levels", kMaxDataDepth), "data");
       return data_writer_->StartObject();
     }
     return fail("must be a string, number or boolean, not an object", current_);
@@ -164,7 +166,8 @@ class CeHandler {
     if (depth_ == 0) return fail("the input is a JSON array; expected one CloudEvent object", "");
     if (in_data()) {
       ++depth_;
-      if (depth_ - 1 > kMaxDataDepth) return fail(fmt::format("nested more than {} levels", kMaxDataDepth), "data");
+      if (depth_ - 1 > kMaxDataDepth)
+        return fail(fmt::format("nested more than {} levels", kMaxDataDepth), "data");
       return data_writer_->StartArray();
     }
     return fail("must be a string, number or boolean, not an array", current_);
@@ -245,7 +248,8 @@ void append_cloudevent_json(const Event& e, std::string& out) {
   if (!e.causation_id().empty()) member("causationid", e.causation_id());
   if (!e.target().empty()) member("target", e.target());
   if (!e.stream().empty()) member("stream", e.stream());
-  for (const auto& [k, v] : e.metadata()) member(k, v);
+  for (const auto& [k, v] : e.metadata())
+    member(k, v);
   if (!e.data().empty()) {
     std::optional<std::string> json;
     if (is_json_content_type(e.content_type())) json = compact_json(e.data());
@@ -267,8 +271,10 @@ Result<EventPtr> parse_cloudevent_json(std::string_view json,
                                        const CloudEventDecodeOptions& options) {
   if (!is_valid_utf8(json)) {
     size_t good = 0;  // report the offset of the first bad byte
-    while (good < json.size() && is_valid_utf8(json.substr(0, good + 1))) ++good;
-    while (good < json.size() && (static_cast<unsigned char>(json[good]) & 0xc0) == 0x80) ++good;
+    while (good < json.size() && is_valid_utf8(json.substr(0, good + 1)))
+      ++good;
+    while (good < json.size() && (static_cast<unsigned char>(json[good]) & 0xc0) == 0x80)
+      ++good;
     return Status::InvalidArgument(
         fmt::format("cloudevent: JSON syntax error at byte {}: invalid UTF-8", good));
   }
@@ -278,9 +284,9 @@ Result<EventPtr> parse_cloudevent_json(std::string_view json,
   rj::StringStream is(text.c_str());
   if (!reader.Parse<kParseFlags>(is, h)) {
     if (!h.error.empty()) return Status::InvalidArgument(h.error);
-    return Status::InvalidArgument(
-        fmt::format("cloudevent: JSON syntax error at byte {}: {}", reader.GetErrorOffset(),
-                    rj::GetParseError_En(reader.GetParseErrorCode())));
+    return Status::InvalidArgument(fmt::format("cloudevent: JSON syntax error at byte {}: {}",
+                                               reader.GetErrorOffset(),
+                                               rj::GetParseError_En(reader.GetParseErrorCode())));
   }
   if (is.Tell() != json.size())
     return Status::InvalidArgument(
@@ -313,10 +319,14 @@ Result<EventPtr> parse_cloudevent_json(std::string_view json,
     } else if (a.name == "correlationid" || a.name == "causationid" || a.name == "target" ||
                a.name == "stream") {
       if (!a.is_string) return attr_error(a.name, "must be a string");
-      if (a.name == "correlationid") b.correlation_id(a.value);
-      else if (a.name == "causationid") b.causation_id(a.value);
-      else if (a.name == "target") b.target(a.value);
-      else b.stream(a.value);
+      if (a.name == "correlationid")
+        b.correlation_id(a.value);
+      else if (a.name == "causationid")
+        b.causation_id(a.value);
+      else if (a.name == "target")
+        b.target(a.value);
+      else
+        b.stream(a.value);
     } else {
       b.metadata(a.name, a.value);
     }

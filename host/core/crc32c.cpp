@@ -14,7 +14,8 @@ constexpr std::array<uint32_t, 256> make_table() {
   std::array<uint32_t, 256> t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kPoly : c >> 1;
+    for (int k = 0; k < 8; ++k)
+      c = (c & 1) ? (c >> 1) ^ kPoly : c >> 1;
     t[i] = c;
   }
   return t;
@@ -23,7 +24,8 @@ constexpr auto kTable = make_table();
 
 uint32_t crc_soft(const uint8_t* p, size_t n, uint32_t crc) noexcept {
   crc = ~crc;
-  while (n--) crc = kTable[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+  while (n--)
+    crc = kTable[(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
 
@@ -39,7 +41,8 @@ __attribute__((target("sse4.2"))) uint32_t crc_hw(const uint8_t* p, size_t n,
     n -= 8;
   }
   uint32_t c32 = static_cast<uint32_t>(c);
-  while (n--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  while (n--)
+    c32 = __builtin_ia32_crc32qi(c32, *p++);
   return ~c32;
 }
 

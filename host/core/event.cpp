@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/text.h"
 #include "core/topic.h"
 
@@ -17,9 +18,8 @@ namespace chorus {
 namespace {
 
 constexpr std::string_view kReservedKeys[] = {
-    "specversion", "id",       "source",        "type",        "time",
-    "datacontenttype", "data", "data_base64",   "priority",    "correlationid",
-    "causationid", "target",   "stream",
+    "specversion", "id",       "source",        "type",        "time",   "datacontenttype", "data",
+    "data_base64", "priority", "correlationid", "causationid", "target", "stream",
 };
 
 // UTF-8 without control characters. Eight bytes at a time for the common
@@ -72,21 +72,21 @@ Status check_content_type(std::string_view v) {
   bool slash = false;
   for (char c : v) {
     if (c < 0x20 || c > 0x7e)
-      return Status::InvalidArgument(fmt::format(
-          "event field 'content_type' must be printable ASCII: '{}'", printable(v)));
+      return Status::InvalidArgument(
+          fmt::format("event field 'content_type' must be printable ASCII: '{}'", printable(v)));
     slash |= c == '/';
   }
   if (!v.empty() && !slash)
-    return Status::InvalidArgument(fmt::format(
-        "event field 'content_type' '{}' is not a media type (expected type/subtype)",
-        printable(v)));
+    return Status::InvalidArgument(
+        fmt::format("event field 'content_type' '{}' is not a media type (expected type/subtype)",
+                    printable(v)));
   return Status::OK();
 }
 
 Status check_metadata_entry(std::string_view k, std::string_view v) {
   if (k.empty() || k.size() > kMaxMetadataKeyBytes)
-    return Status::InvalidArgument(fmt::format(
-        "event metadata key '{}' must be 1 to {} bytes", printable(k), kMaxMetadataKeyBytes));
+    return Status::InvalidArgument(fmt::format("event metadata key '{}' must be 1 to {} bytes",
+                                               printable(k), kMaxMetadataKeyBytes));
   for (char c : k) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
       return Status::InvalidArgument(fmt::format(
@@ -95,15 +95,15 @@ Status check_metadata_entry(std::string_view k, std::string_view v) {
           printable(k), printable(std::string_view(&c, 1))));
   }
   if (is_reserved_metadata_key(k))
-    return Status::InvalidArgument(fmt::format(
-        "event metadata key '{}' is reserved (it names a CloudEvents attribute)", k));
+    return Status::InvalidArgument(
+        fmt::format("event metadata key '{}' is reserved (it names a CloudEvents attribute)", k));
   if (v.size() > kMaxMetadataValueBytes)
     return Status::InvalidArgument(fmt::format("event metadata '{}' value is {} bytes (at most {})",
                                                k, v.size(), kMaxMetadataValueBytes));
   if (!clean_text(v))
-    return Status::InvalidArgument(fmt::format(
-        "event metadata '{}' value must be UTF-8 without control characters: '{}'", k,
-        printable(v)));
+    return Status::InvalidArgument(
+        fmt::format("event metadata '{}' value must be UTF-8 without control characters: '{}'", k,
+                    printable(v)));
   return Status::OK();
 }
 
@@ -111,10 +111,14 @@ Status check_metadata_entry(std::string_view k, std::string_view v) {
 
 std::string_view priority_name(Priority p) noexcept {
   switch (p) {
-    case Priority::kCritical: return "critical";
-    case Priority::kHigh: return "high";
-    case Priority::kNormal: return "normal";
-    case Priority::kLow: return "low";
+    case Priority::kCritical:
+      return "critical";
+    case Priority::kHigh:
+      return "high";
+    case Priority::kNormal:
+      return "normal";
+    case Priority::kLow:
+      return "low";
   }
   return "normal";
 }
@@ -148,8 +152,10 @@ std::optional<std::string_view> Event::find_metadata(std::string_view key) const
     const size_t mid = (lo + hi) / 2;
     const auto [k, v] = metadata_at(mid);
     if (k == key) return v;
-    if (k < key) lo = mid + 1;
-    else hi = mid;
+    if (k < key)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return std::nullopt;
 }
@@ -217,7 +223,8 @@ EventBuilder EventBuilder::copy_of(const Event& e) {
   b.priority_ = e.priority();
   for (int f = 0; f < Event::kFieldCount; ++f)
     b.span_[f] = b.append(e.field(static_cast<Event::FieldIndex>(f)));
-  for (const auto& [k, v] : e.metadata()) b.metadata(k, v);
+  for (const auto& [k, v] : e.metadata())
+    b.metadata(k, v);
   return b;
 }
 
@@ -282,11 +289,14 @@ Result<EventPtr> make_event(const EventFields& in) {
   CHORUS_RETURN_IF_ERROR(validate_topic(in.type, "event field 'type'"));
   // The text fields: one cheap pass for all; details only when one fails.
   const std::pair<const char*, std::string_view> text_fields[] = {
-      {"source", in.source},           {"target", in.target},
-      {"correlation_id", in.correlation_id}, {"causation_id", in.causation_id},
+      {"source", in.source},
+      {"target", in.target},
+      {"correlation_id", in.correlation_id},
+      {"causation_id", in.causation_id},
       {"stream", in.stream}};
   bool texts_ok = !in.source.empty();
-  for (const auto& [name, v] : text_fields) texts_ok &= v.size() <= kMaxEventFieldBytes && clean_text(v);
+  for (const auto& [name, v] : text_fields)
+    texts_ok &= v.empty() || (v.size() <= kMaxEventFieldBytes && clean_text(v));
   if (!texts_ok) {
     for (const auto& [name, v] : text_fields)
       CHORUS_RETURN_IF_ERROR(check_text_field(name, v, v.data() == in.source.data()));
@@ -295,8 +305,8 @@ Result<EventPtr> make_event(const EventFields& in) {
     return Status::InvalidArgument(fmt::format("event field 'data' is {} bytes (at most {})",
                                                in.data.size(), kMaxEventDataBytes));
   if (static_cast<uint8_t>(in.priority) >= kPriorityCount)
-    return Status::InvalidArgument(fmt::format("event field 'priority' is {} (expected 0..3)",
-                                               static_cast<int>(in.priority)));
+    return Status::InvalidArgument(
+        fmt::format("event field 'priority' is {} (expected 0..3)", static_cast<int>(in.priority)));
   std::string_view ctype = in.content_type;
   if (!in.data.empty() && ctype.empty()) ctype = kDefaultContentType;
   CHORUS_RETURN_IF_ERROR(check_content_type(ctype));
@@ -322,10 +332,10 @@ Result<EventPtr> make_event(const EventFields& in) {
   }
 
   const std::string_view fields[Event::kFieldCount] = {
-      in.type,         in.source, in.target, in.correlation_id,
-      in.causation_id, in.stream, ctype,     in.data};
+      in.type, in.source, in.target, in.correlation_id, in.causation_id, in.stream, ctype, in.data};
   size_t bytes = 0;
-  for (const auto& f : fields) bytes += f.size();
+  for (const auto& f : fields)
+    bytes += f.size();
   for (size_t i = 0; i < md_count; ++i)
     bytes += in.metadata[i].first.size() + in.metadata[i].second.size();
 
@@ -344,7 +354,8 @@ Result<EventPtr> make_event(const EventFields& in) {
     pos += static_cast<uint32_t>(v.size());
     return s;
   };
-  for (int f = 0; f < Event::kFieldCount; ++f) ev->span_[f] = put(fields[f]);
+  for (int f = 0; f < Event::kFieldCount; ++f)
+    ev->span_[f] = put(fields[f]);
   auto* md_out = reinterpret_cast<Span*>(ev + 1);
   for (size_t i = 0; i < md_count; ++i) {
     md_out[2 * i] = put(in.metadata[order[i]].first);
@@ -353,6 +364,7 @@ Result<EventPtr> make_event(const EventFields& in) {
 
   ev->id_ = in.id;
   ev->time_ns_ = in.time_ns;
+  ev->type_hash_ = hash_bytes(in.type);
   if (ev->time_ns_ == 0 || ev->id_.is_nil()) {
     const int64_t now = wall_clock_ns();
     if (ev->time_ns_ == 0) ev->time_ns_ = now;

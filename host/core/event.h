@@ -24,8 +24,8 @@
 #pragma once
 
 #include <atomic>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,9 +45,9 @@ std::string_view priority_name(Priority p) noexcept;
 Result<Priority> parse_priority(std::string_view text);
 
 // Limits checked by EventBuilder::build() (and so by every decoder).
-inline constexpr size_t kMaxEventFieldBytes = 255;      // source, target, ids, stream, content type
+inline constexpr size_t kMaxEventFieldBytes = 255;  // source, target, ids, stream, content type
 inline constexpr size_t kMaxMetadataEntries = 64;
-inline constexpr size_t kMaxMetadataKeyBytes = 64;       // [a-z0-9]+, CloudEvents attribute rules
+inline constexpr size_t kMaxMetadataKeyBytes = 64;  // [a-z0-9]+, CloudEvents attribute rules
 inline constexpr size_t kMaxMetadataValueBytes = 4096;
 inline constexpr size_t kMaxEventDataBytes = 64u << 20;  // 64 MiB hard limit
 inline constexpr std::string_view kDefaultContentType = "application/json";
@@ -67,6 +67,8 @@ class Event {
 
   const Uuid& id() const noexcept { return id_; }
   std::string_view type() const noexcept { return field(kType); }
+  // hash_bytes(type()), computed once when the event is built.
+  uint64_t type_hash() const noexcept { return type_hash_; }
   std::string_view source() const noexcept { return field(kSource); }
   std::string_view target() const noexcept { return field(kTarget); }
   int64_t time_ns() const noexcept { return time_ns_; }
@@ -84,7 +86,10 @@ class Event {
     class iterator {
      public:
       value_type operator*() const noexcept { return (*ev_).metadata_at(i_); }
-      iterator& operator++() noexcept { ++i_; return *this; }
+      iterator& operator++() noexcept {
+        ++i_;
+        return *this;
+      }
       bool operator==(const iterator& o) const noexcept { return i_ == o.i_; }
       bool operator!=(const iterator& o) const noexcept { return i_ != o.i_; }
 
@@ -120,16 +125,23 @@ class Event {
   friend class EventPtr;
   friend Result<EventPtr> make_event(const EventFields& fields);
 
-// Room for up to kMaxMetadataEntries metadata views without initialising
-// them all (callers fill only what they use).
-struct MetadataViews {
-  using Entry = std::pair<std::string_view, std::string_view>;
-  alignas(Entry) unsigned char storage[sizeof(Entry) * kMaxMetadataEntries];
-  Entry* data() noexcept { return reinterpret_cast<Entry*>(storage); }
-  Entry& operator[](size_t i) noexcept { return data()[i]; }
-};
+  // Room for up to kMaxMetadataEntries metadata views without initialising
+  // them all (callers fill only what they use).
+  struct MetadataViews {
+    using Entry = std::pair<std::string_view, std::string_view>;
+    alignas(Entry) unsigned char storage[sizeof(Entry) * kMaxMetadataEntries];
+    Entry* data() noexcept { return reinterpret_cast<Entry*>(storage); }
+    Entry& operator[](size_t i) noexcept { return data()[i]; }
+  };
   enum FieldIndex : uint8_t {
-    kType, kSource, kTarget, kCorrelationId, kCausationId, kStream, kContentType, kData,
+    kType,
+    kSource,
+    kTarget,
+    kCorrelationId,
+    kCausationId,
+    kStream,
+    kContentType,
+    kData,
     kFieldCount
   };
   struct Span {
@@ -159,6 +171,7 @@ struct MetadataViews {
   uint32_t bytes_ = 0;  // size of the field bytes
   Uuid id_;
   int64_t time_ns_ = 0;
+  uint64_t type_hash_ = 0;
   Span span_[kFieldCount] = {};
 };
 
@@ -208,7 +221,7 @@ class EventPtr {
 // (decoders). make_event() validates them like EventBuilder::build() and
 // copies them into one new event.
 struct EventFields {
-  Uuid id;           // nil: a new UUIDv7
+  Uuid id;              // nil: a new UUIDv7
   int64_t time_ns = 0;  // 0: now
   Priority priority = Priority::kNormal;
   std::string_view type, source, target, correlation_id, causation_id, stream, content_type, data;
@@ -242,12 +255,21 @@ class EventBuilder {
   // Starts from a copy of every field of `e` (id and time included).
   static EventBuilder copy_of(const Event& e);
 
-  EventBuilder& id(const Uuid& v) { id_ = v; return *this; }
+  EventBuilder& id(const Uuid& v) {
+    id_ = v;
+    return *this;
+  }
   EventBuilder& type(std::string_view v) { return type_(v); }
   EventBuilder& source(std::string_view v) { return set(Event::kSource, v); }
   EventBuilder& target(std::string_view v) { return set(Event::kTarget, v); }
-  EventBuilder& time_ns(int64_t v) { time_ns_ = v; return *this; }
-  EventBuilder& priority(Priority v) { priority_ = v; return *this; }
+  EventBuilder& time_ns(int64_t v) {
+    time_ns_ = v;
+    return *this;
+  }
+  EventBuilder& priority(Priority v) {
+    priority_ = v;
+    return *this;
+  }
   EventBuilder& correlation_id(std::string_view v) { return set(Event::kCorrelationId, v); }
   EventBuilder& causation_id(std::string_view v) { return set(Event::kCausationId, v); }
   EventBuilder& stream(std::string_view v) { return set(Event::kStream, v); }

@@ -38,7 +38,9 @@ void put_str(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-size_t str_size(std::string_view s) noexcept { return varint_size(s.size()) + s.size(); }
+size_t str_size(std::string_view s) noexcept {
+  return varint_size(s.size()) + s.size();
+}
 
 // Bounds-checked reader over the record body (CRC excluded).
 class Reader {
@@ -66,14 +68,14 @@ class Reader {
       v |= static_cast<uint64_t>(b & 0x7f) << shift;
       if (!(b & 0x80)) {
         if (v > UINT32_MAX || (b == 0 && shift > 0))
-          return Status::Corruption(fmt::format(
-              "event record: malformed length of '{}' at byte {}", field, start));
+          return Status::Corruption(
+              fmt::format("event record: malformed length of '{}' at byte {}", field, start));
         out = static_cast<uint32_t>(v);
         return Status::OK();
       }
     }
-    return Status::Corruption(
-        fmt::format("event record: length of '{}' at byte {} is longer than 5 bytes", field, start));
+    return Status::Corruption(fmt::format(
+        "event record: length of '{}' at byte {} is longer than 5 bytes", field, start));
   }
 
   Status str(const char* field, std::string_view& out) {
@@ -88,9 +90,9 @@ class Reader {
     uint32_t len;
     CHORUS_RETURN_IF_ERROR(varint(field, len));
     if (len > in_.size() - pos_)
-      return Status::Corruption(fmt::format(
-          "event record: field '{}' at byte {} needs {} bytes but only {} remain", field, pos_,
-          len, in_.size() - pos_));
+      return Status::Corruption(
+          fmt::format("event record: field '{}' at byte {} needs {} bytes but only {} remain",
+                      field, pos_, len, in_.size() - pos_));
     out = in_.substr(pos_, len);
     pos_ += len;
     return Status::OK();
@@ -107,7 +109,8 @@ size_t encoded_event_size(const Event& e) noexcept {
   size_t n = kFixedHeader + str_size(e.type()) + str_size(e.source()) + str_size(e.target()) +
              str_size(e.correlation_id()) + str_size(e.causation_id()) + str_size(e.stream()) +
              str_size(e.content_type()) + varint_size(e.metadata().size());
-  for (const auto& [k, v] : e.metadata()) n += str_size(k) + str_size(v);
+  for (const auto& [k, v] : e.metadata())
+    n += str_size(k) + str_size(v);
   return n + str_size(e.data()) + kCrcBytes;
 }
 
@@ -118,7 +121,8 @@ void encode_event(const Event& e, std::string& out) {
   out.push_back(static_cast<char>(e.priority()));
   out.append(reinterpret_cast<const char*>(e.id().bytes.data()), 16);
   const auto t = static_cast<uint64_t>(e.time_ns());
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(t >> (8 * i)));
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<char>(t >> (8 * i)));
   put_str(out, e.type());
   put_str(out, e.source());
   put_str(out, e.target());
@@ -133,7 +137,8 @@ void encode_event(const Event& e, std::string& out) {
   }
   put_str(out, e.data());
   const uint32_t crc = crc32c(out.data() + start, out.size() - start);
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<char>(crc >> (8 * i)));
 }
 
 Result<EventPtr> decode_event(std::string_view bytes) {
@@ -154,7 +159,8 @@ Result<EventPtr> decode_event(std::string_view bytes) {
   Reader r(body.substr(kFixedHeader));
   const auto prio = static_cast<uint8_t>(bytes[1]);
   if (prio >= kPriorityCount)
-    return Status::Corruption(fmt::format("event record: priority {} at byte 1 (expected 0..3)", prio));
+    return Status::Corruption(
+        fmt::format("event record: priority {} at byte 1 (expected 0..3)", prio));
 
   EventFields f;
   CHORUS_RETURN_IF_ERROR(r.str("type", f.type));
@@ -192,7 +198,8 @@ Result<EventPtr> decode_event(std::string_view bytes) {
 
   std::memcpy(f.id.bytes.data(), bytes.data() + 2, 16);
   uint64_t t = 0;
-  for (int i = 0; i < 8; ++i) t |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[18 + i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    t |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[18 + i])) << (8 * i);
   if (f.id.is_nil() || t == 0) return Status::Corruption("event record: id or time is zero");
   f.time_ns = static_cast<int64_t>(t);
   f.priority = static_cast<Priority>(prio);
@@ -201,8 +208,8 @@ Result<EventPtr> decode_event(std::string_view bytes) {
   f.metadata_sorted = true;
   auto ev = make_event(f);
   if (!ev.ok())
-    return Status::Corruption(fmt::format("event record: decoded event breaks a rule: {}",
-                                          ev.error().message()));
+    return Status::Corruption(
+        fmt::format("event record: decoded event breaks a rule: {}", ev.error().message()));
   return ev;
 }
 

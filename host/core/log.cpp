@@ -22,11 +22,21 @@ void json_escape(std::string_view s, spdlog::memory_buf_t& out) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\r': out.append(std::string_view("\\r")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
+      case '"':
+        out.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        out.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        out.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        out.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        out.append(std::string_view("\\t"));
+        break;
       default:
         if (c < 0x20) {
           const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
@@ -42,7 +52,8 @@ void json_escape(std::string_view s, spdlog::memory_buf_t& out) {
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(msg.time.time_since_epoch());
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(msg.time.time_since_epoch());
     const std::string t = format_rfc3339(ns.count());
     dest.append(std::string_view("{\"time\":\""));
     dest.append(t);
@@ -98,7 +109,8 @@ void configure(spdlog::level::level_enum level, Format format) {
   } else {
     r.sink->set_pattern(kTextPattern);
   }
-  for (auto& [name, logger] : r.loggers) logger->set_level(level);
+  for (auto& [name, logger] : r.loggers)
+    logger->set_level(level);
 }
 
 }  // namespace chorus::log

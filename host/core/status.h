@@ -17,20 +17,21 @@ namespace chorus {
 
 enum class StatusCode : uint8_t {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is wrong (names the field)
-  kNotFound,           // the named thing does not exist
-  kAlreadyExists,      // the named thing exists and may not be created again
-  kConflict,           // an optimistic check failed (e.g. expected stream version)
-  kCorruption,         // stored or received bytes do not decode
-  kIOError,            // the OS refused a file or socket operation
-  kTimeout,            // a deadline passed
-  kUnavailable,        // temporarily not possible (shutting down, circuit open, no responders)
-  kPermissionDenied,   // not allowed (file mode, token, sandbox)
-  kResourceExhausted,  // a bound was hit (queue full, memory limit, map full)
-  kCancelled,          // the operation was abandoned by its owner
-  kFailedPrecondition, // the system is not in a state that allows the operation
-  kNotSupported,       // a format version or feature this build does not know
-  kInternal,           // a bug: an invariant did not hold
+  kInvalidArgument,     // the caller's input is wrong (names the field)
+  kNotFound,            // the named thing does not exist
+  kAlreadyExists,       // the named thing exists and may not be created again
+  kConflict,            // an optimistic check failed (e.g. expected stream version)
+  kCorruption,          // stored or received bytes do not decode
+  kIOError,             // the OS refused a file or socket operation
+  kTimeout,             // a deadline passed
+  kUnavailable,         // temporarily not possible (shutting down, circuit open, no responders)
+  kPermissionDenied,    // not allowed (file mode, token, sandbox)
+  kResourceExhausted,   // a bound was hit (queue full, memory limit, map full)
+  kCancelled,           // the operation was abandoned by its owner
+  kFailedPrecondition,  // the system is not in a state that allows the operation
+  kNotSupported,        // a format version or feature this build does not know
+  kNoResponders,        // a request found no subscriber for its type
+  kInternal,            // a bug: an invariant did not hold
 };
 
 // Returns a stable lowercase name: "invalid_argument", "not_found", ...
@@ -47,19 +48,34 @@ class Status {
   ~Status() = default;
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {StatusCode::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {StatusCode::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
-  static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) {
+    return {StatusCode::kAlreadyExists, std::move(msg)};
+  }
   static Status Conflict(std::string msg) { return {StatusCode::kConflict, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }
   static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
   static Status Timeout(std::string msg) { return {StatusCode::kTimeout, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
-  static Status PermissionDenied(std::string msg) { return {StatusCode::kPermissionDenied, std::move(msg)}; }
-  static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) {
+    return {StatusCode::kPermissionDenied, std::move(msg)};
+  }
+  static Status ResourceExhausted(std::string msg) {
+    return {StatusCode::kResourceExhausted, std::move(msg)};
+  }
   static Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
-  static Status FailedPrecondition(std::string msg) { return {StatusCode::kFailedPrecondition, std::move(msg)}; }
-  static Status NotSupported(std::string msg) { return {StatusCode::kNotSupported, std::move(msg)}; }
+  static Status FailedPrecondition(std::string msg) {
+    return {StatusCode::kFailedPrecondition, std::move(msg)};
+  }
+  static Status NotSupported(std::string msg) {
+    return {StatusCode::kNotSupported, std::move(msg)};
+  }
+  static Status NoResponders(std::string msg) {
+    return {StatusCode::kNoResponders, std::move(msg)};
+  }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
   bool ok() const noexcept { return rep_ == nullptr; }
@@ -90,7 +106,8 @@ class Result {
  public:
   Result(T value) : v_(std::in_place_index<1>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : v_(std::in_place_index<0>, std::move(status)) {  // NOLINT
-    if (std::get<0>(v_).ok()) v_.template emplace<0>(StatusCode::kInternal, "Result built from OK status");
+    if (std::get<0>(v_).ok())
+      v_.template emplace<0>(StatusCode::kInternal, "Result built from OK status");
   }
 
   bool ok() const noexcept { return v_.index() == 1; }
@@ -121,10 +138,10 @@ class Result {
 #define CHORUS_CONCAT_(a, b) CHORUS_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function when `expr` is not OK.
-#define CHORUS_RETURN_IF_ERROR(expr)                    \
-  do {                                                  \
-    ::chorus::Status chorus_status_ = (expr);           \
-    if (!chorus_status_.ok()) return chorus_status_;    \
+#define CHORUS_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::chorus::Status chorus_status_ = (expr);        \
+    if (!chorus_status_.ok()) return chorus_status_; \
   } while (0)
 
 // `CHORUS_ASSIGN_OR_RETURN(auto x, f());` declares/assigns x from a Result or

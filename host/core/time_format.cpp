@@ -35,7 +35,9 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) noexcept {
   y += m <= 2;
 }
 
-bool is_leap(int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(int64_t y) noexcept {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(int64_t y, unsigned m) noexcept {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -93,7 +95,8 @@ std::string format_rfc3339(int64_t ns) {
       f /= 10;
     }
     int len = 9;
-    while (len > 1 && digits[len - 1] == '0') --len;
+    while (len > 1 && digits[len - 1] == '0')
+      --len;
     out.push_back('.');
     out.append(digits, static_cast<size_t>(len));
   }
@@ -103,9 +106,9 @@ std::string format_rfc3339(int64_t ns) {
 
 Result<int64_t> parse_rfc3339(std::string_view t) {
   auto fail = [&](std::string_view why) {
-    return Status::InvalidArgument(fmt::format(
-        "timestamp '{}' is not RFC 3339 ({}; expected e.g. 2026-01-31T12:00:00.5Z)", printable(t),
-        why));
+    return Status::InvalidArgument(
+        fmt::format("timestamp '{}' is not RFC 3339 ({}; expected e.g. 2026-01-31T12:00:00.5Z)",
+                    printable(t), why));
   };
   size_t pos = 0;
   auto digits = [&](size_t n, int64_t& out) {
@@ -147,7 +150,8 @@ Result<int64_t> parse_rfc3339(std::string_view t) {
       ++n;
     }
     if (n == 0) return fail("empty fraction");
-    for (; n < 9; ++n) frac_ns *= 10;
+    for (; n < 9; ++n)
+      frac_ns *= 10;
   }
   int64_t offset_s = 0;
   if (expect('Z', 'z')) {
@@ -165,8 +169,8 @@ Result<int64_t> parse_rfc3339(std::string_view t) {
 
   const int64_t days =
       days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const __int128 secs = static_cast<__int128>(days) * 86400 + hour * 3600 + minute * 60 + second -
-                        offset_s;
+  const __int128 secs =
+      static_cast<__int128>(days) * 86400 + hour * 3600 + minute * 60 + second - offset_s;
   const __int128 ns = secs * kNsPerSec + frac_ns;
   if (ns > INT64_MAX || ns < INT64_MIN) return fail("outside the years 1678 to 2261");
   return static_cast<int64_t>(ns);

@@ -43,19 +43,19 @@ Status check(std::string_view text, std::string_view what, bool is_pattern) {
       // one segment, anywhere
     } else if (is_pattern && seg == "**") {
       if (!last)
-        return Status::InvalidArgument(fmt::format(
-            "{} '{}': '**' is only allowed as the last segment (found at segment {})", what,
-            printable(text), seg_index));
+        return Status::InvalidArgument(
+            fmt::format("{} '{}': '**' is only allowed as the last segment (found at segment {})",
+                        what, printable(text), seg_index));
     } else {
       for (size_t i = 0; i < seg.size(); ++i) {
         const char c = seg[i];
         if (segment_char_ok(c)) continue;
         if (c == '*') {
           if (!is_pattern)
-            return Status::InvalidArgument(fmt::format(
-                "{} '{}': segment {} '{}' contains '*': wildcards are only allowed in "
-                "subscription patterns",
-                what, printable(text), seg_index, printable(seg)));
+            return Status::InvalidArgument(
+                fmt::format("{} '{}': segment {} '{}' contains '*': wildcards are only allowed in "
+                            "subscription patterns",
+                            what, printable(text), seg_index, printable(seg)));
           return Status::InvalidArgument(fmt::format(
               "{} '{}': segment {} '{}': a wildcard must be a whole segment ('*' or '**')", what,
               printable(text), seg_index, printable(seg)));
@@ -80,8 +80,10 @@ Status check(std::string_view text, std::string_view what, bool is_pattern) {
 enum CharClass : uint8_t { kBad = 0, kSeg = 1, kDot = 2, kStar = 3 };
 constexpr std::array<uint8_t, 256> make_classes() {
   std::array<uint8_t, 256> t{};
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = kSeg;
-  for (int c = '0'; c <= '9'; ++c) t[c] = kSeg;
+  for (int c = 'a'; c <= 'z'; ++c)
+    t[c] = kSeg;
+  for (int c = '0'; c <= '9'; ++c)
+    t[c] = kSeg;
   t['_'] = t['-'] = kSeg;
   t['.'] = kDot;
   t['*'] = kStar;
@@ -129,20 +131,19 @@ bool pattern_has_wildcards(std::string_view pattern) noexcept {
 }
 
 TopicSegments::TopicSegments(std::string_view text) noexcept {
-  size_t start = 0;
-  while (true) {
-    size_t dot = text.find('.', start);
-    if (count_ == kMaxTopicSegments) {
-      count_ = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  const char* start = p;
+  for (; p != end; ++p) {
+    if (*p != '.') continue;
+    if (count_ == kMaxTopicSegments - 1) {
+      count_ = 0;  // more than kMaxTopicSegments
       return;
     }
-    if (dot == std::string_view::npos) {
-      seg_[count_++] = text.substr(start);
-      return;
-    }
-    seg_[count_++] = text.substr(start, dot - start);
-    start = dot + 1;
+    seg_[count_++] = std::string_view(start, static_cast<size_t>(p - start));
+    start = p + 1;
   }
+  seg_[count_++] = std::string_view(start, static_cast<size_t>(end - start));
 }
 
 bool topic_matches(std::string_view pattern, std::string_view topic) noexcept {

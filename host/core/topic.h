@@ -37,11 +37,12 @@ class TopicSegments {
   explicit TopicSegments(std::string_view text) noexcept;
   size_t count() const noexcept { return count_; }
   std::string_view operator[](size_t i) const noexcept { return seg_[i]; }
-  const std::string_view* begin() const noexcept { return seg_.data(); }
-  const std::string_view* end() const noexcept { return seg_.data() + count_; }
+  const std::string_view* begin() const noexcept { return seg_; }
+  const std::string_view* end() const noexcept { return seg_ + count_; }
 
  private:
-  std::array<std::string_view, kMaxTopicSegments> seg_;
+  // Filled up to count_; the rest is never read (left uninitialised).
+  std::string_view seg_[kMaxTopicSegments];
   size_t count_ = 0;
 };
 

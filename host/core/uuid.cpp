@@ -64,7 +64,8 @@ bool Uuid::is_nil() const noexcept {
 
 int64_t Uuid::unix_ms() const noexcept {
   int64_t ms = 0;
-  for (int i = 0; i < 6; ++i) ms = (ms << 8) | bytes[i];
+  for (int i = 0; i < 6; ++i)
+    ms = (ms << 8) | bytes[i];
   return ms;
 }
 
@@ -85,14 +86,15 @@ std::string Uuid::to_string() const {
 
 Result<Uuid> Uuid::parse(std::string_view text) {
   if (text.size() != 36)
-    return Status::InvalidArgument(
-        fmt::format("uuid '{}': expected 36 characters (8-4-4-4-12 hex), got {}", text, text.size()));
+    return Status::InvalidArgument(fmt::format(
+        "uuid '{}': expected 36 characters (8-4-4-4-12 hex), got {}", text, text.size()));
   Uuid u;
   size_t b = 0;
   for (size_t i = 0; i < 36;) {
     if (i == 8 || i == 13 || i == 18 || i == 23) {
       if (text[i] != '-')
-        return Status::InvalidArgument(fmt::format("uuid '{}': expected '-' at position {}", text, i));
+        return Status::InvalidArgument(
+            fmt::format("uuid '{}': expected '-' at position {}", text, i));
       ++i;
       continue;
     }
@@ -124,7 +126,9 @@ Uuid new_uuid_v7_at(int64_t unix_ns) noexcept {
   return u;
 }
 
-Uuid new_uuid_v7() noexcept { return new_uuid_v7_at(wall_clock_ns()); }
+Uuid new_uuid_v7() noexcept {
+  return new_uuid_v7_at(wall_clock_ns());
+}
 
 size_t UuidHash::operator()(const Uuid& u) const noexcept {
   // The low 8 bytes are mostly random: a good hash as they are.

@@ -33,7 +33,8 @@ Measure run_for(Body&& body, std::chrono::milliseconds min_time = std::chrono::m
     const auto t0 = Clock::now();
     const uint64_t done = body(n);
     const auto dt = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-    if (dt >= static_cast<double>(std::chrono::nanoseconds(min_time).count()) || n >= (1ull << 40)) {
+    if (dt >= static_cast<double>(std::chrono::nanoseconds(min_time).count()) ||
+        n >= (1ull << 40)) {
       Measure m;
       m.ops = done;
       m.ns_per_op = dt / static_cast<double>(done);

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "bench.h"
-#include "core/cloudevents.h"
 #include "core/clock.h"
+#include "core/cloudevents.h"
 #include "core/event_codec.h"
 #include "core/topic.h"
 #include "core/uuid.h"
@@ -19,19 +19,23 @@ int main() {
       std::string(200 - 87, 'x') + R"("})";
 
   report("clock.wall_clock_ns", run_for([](uint64_t n) {
-           for (uint64_t i = 0; i < n; ++i) keep(wall_clock_ns());
+           for (uint64_t i = 0; i < n; ++i)
+             keep(wall_clock_ns());
            return n;
          }));
   report("uuid.new_v7", run_for([](uint64_t n) {
-           for (uint64_t i = 0; i < n; ++i) keep(new_uuid_v7());
+           for (uint64_t i = 0; i < n; ++i)
+             keep(new_uuid_v7());
            return n;
          }));
   report("topic.validate", run_for([](uint64_t n) {
-           for (uint64_t i = 0; i < n; ++i) keep(validate_topic("agent.planner-1.task.created"));
+           for (uint64_t i = 0; i < n; ++i)
+             keep(validate_topic("agent.planner-1.task.created"));
            return n;
          }));
   report("event.build_small", run_for([](uint64_t n) {
-           for (uint64_t i = 0; i < n; ++i) keep(EventBuilder("task.created").source("bench").build());
+           for (uint64_t i = 0; i < n; ++i)
+             keep(EventBuilder("task.created").source("bench").build());
            return n;
          }));
   report("event.build_200b", run_for([&](uint64_t n) {
@@ -40,13 +44,14 @@ int main() {
            return n;
          }));
 
-  EventPtr ev = *EventBuilder("task.created")
-                     .source("planner-01")
-                     .correlation_id("req_1703123456789_abc123")
-                     .stream("task-123")
-                     .metadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-                     .data(payload)
-                     .build();
+  EventPtr ev =
+      *EventBuilder("task.created")
+           .source("planner-01")
+           .correlation_id("req_1703123456789_abc123")
+           .stream("task-123")
+           .metadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+           .data(payload)
+           .build();
   std::string rec = encode_event(*ev);
   const std::string rec_bytes = "\"record_bytes\":" + std::to_string(rec.size());
   report("record.encode", run_for([&](uint64_t n) {
@@ -56,9 +61,11 @@ int main() {
              keep(rec);
            }
            return n;
-         }), "", nullptr, rec_bytes);
+         }),
+         "", nullptr, rec_bytes);
   report("record.decode", run_for([&](uint64_t n) {
-           for (uint64_t i = 0; i < n; ++i) keep(decode_event(rec));
+           for (uint64_t i = 0; i < n; ++i)
+             keep(decode_event(rec));
            return n;
          }));
   std::string json = to_cloudevent_json(*ev);
@@ -70,9 +77,11 @@ int main() {
              keep(json);
            }
            return n;
-         }), "", nullptr, json_bytes);
+         }),
+         "", nullptr, json_bytes);
   report("cloudevent.decode", run_for([&](uint64_t n) {
-           for (uint64_t i = 0; i < n; ++i) keep(parse_cloudevent_json(json));
+           for (uint64_t i = 0; i < n; ++i)
+             keep(parse_cloudevent_json(json));
            return n;
          }));
   return 0;

@@ -1,8 +1,9 @@
 // CloudEvents 1.0 JSON: round trips (property style), the data rules, strict
 // decoding with messages that name the attribute.
+#include "core/cloudevents.h"
+
 #include <catch2/catch.hpp>
 
-#include "core/cloudevents.h"
 #include "core/time_format.h"
 #include "event_gen.h"
 
@@ -47,16 +48,20 @@ TEST_CASE("encoding: attribute names and data forms") {
                 .metadata("traceparent", "00-x")
                 .data(R"({ "n": 1.50, "big": 12345678901234567890123 })")
                 .build();
-  CHECK(to_cloudevent_json(*e) ==
-        R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":"planner",)"
-        R"("type":"task.created","time":"1970-01-01T00:00:01.5Z","datacontenttype":"application/json",)"
-        R"("priority":"high","correlationid":"req_1","causationid":"c","target":"worker",)"
-        R"("stream":"task-7","traceparent":"00-x","data":{"n":1.50,"big":12345678901234567890123}})");
+  CHECK(
+      to_cloudevent_json(*e) ==
+      R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":"planner",)"
+      R"("type":"task.created","time":"1970-01-01T00:00:01.5Z","datacontenttype":"application/json",)"
+      R"("priority":"high","correlationid":"req_1","causationid":"c","target":"worker",)"
+      R"("stream":"task-7","traceparent":"00-x","data":{"n":1.50,"big":12345678901234567890123}})");
 
   auto text = *EventBuilder("a").source("s").data("héllo", "text/plain").build();
   CHECK(to_cloudevent_json(*text).find(R"("data":"héllo")") != std::string::npos);
 
-  auto bin = *EventBuilder("a").source("s").data(std::string("\x00\xff", 2), "application/octet-stream").build();
+  auto bin = *EventBuilder("a")
+                  .source("s")
+                  .data(std::string("\x00\xff", 2), "application/octet-stream")
+                  .build();
   CHECK(to_cloudevent_json(*bin).find(R"("data_base64":"AP8=")") != std::string::npos);
 
   // JSON content that is not JSON keeps its bytes through base64.
@@ -72,7 +77,9 @@ TEST_CASE("encoding: attribute names and data forms") {
 
 TEST_CASE("decoding: data forms by content type") {
   const std::string base = std::string(kMinimal).substr(0, std::string(kMinimal).size() - 1);
-  auto dec = [&](const std::string& extra) { return parse_cloudevent_json(base + "," + extra + "}"); };
+  auto dec = [&](const std::string& extra) {
+    return parse_cloudevent_json(base + "," + extra + "}");
+  };
 
   auto j = dec(R"("data": {"a": [1, 2.0, "x"]})");
   REQUIRE(j.ok());
@@ -110,28 +117,35 @@ TEST_CASE("decoding is strict and names the attribute") {
   const std::string base = std::string(kMinimal).substr(0, std::string(kMinimal).size() - 1);
   auto err = [&](const std::string& extra) { return decode_error(base + "," + extra + "}"); };
 
-  CHECK(decode_error("") .find("cloudevent: JSON syntax error at byte 0") == 0);
-  CHECK(decode_error("{\"specversion\":") .find("JSON syntax error at byte") != std::string::npos);
-  CHECK(decode_error("[]") == "cloudevent: the input is a JSON array; expected one CloudEvent object");
+  CHECK(decode_error("").find("cloudevent: JSON syntax error at byte 0") == 0);
+  CHECK(decode_error("{\"specversion\":").find("JSON syntax error at byte") != std::string::npos);
+  CHECK(decode_error("[]") ==
+        "cloudevent: the input is a JSON array; expected one CloudEvent object");
   CHECK(decode_error("\"x\"") == "cloudevent: the input is not a JSON object");
   CHECK(decode_error(std::string(kMinimal) + " {}").find("cloudevent: JSON syntax error") == 0);
   CHECK(decode_error(R"({"id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":"s","type":"a"})") ==
         "cloudevent: attribute 'specversion': is required (expected \"1.0\")");
-  CHECK(decode_error(R"({"specversion":"0.3","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":"s","type":"a"})") ==
-        "cloudevent: attribute 'specversion': '0.3' is not supported (expected \"1.0\")");
+  CHECK(
+      decode_error(
+          R"({"specversion":"0.3","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":"s","type":"a"})") ==
+      "cloudevent: attribute 'specversion': '0.3' is not supported (expected \"1.0\")");
   CHECK(decode_error(R"({"specversion":"1.0","source":"s","type":"a"})") ==
         "cloudevent: attribute 'id': is required");
   CHECK(decode_error(R"({"specversion":"1.0","id":"A234-1234","source":"s","type":"a"})") ==
         "cloudevent: attribute 'id': 'A234-1234' is not a UUID (Chorus event ids are UUIDs)");
-  CHECK(decode_error(R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","type":"a"})") ==
+  CHECK(decode_error(
+            R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","type":"a"})") ==
         "cloudevent: attribute 'source': is required");
-  CHECK(decode_error(R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":"s","type":"A.b"})")
-            .find("cloudevent: attribute 'type': 'A.b': segment 1") == 0);
+  CHECK(
+      decode_error(
+          R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":"s","type":"A.b"})")
+          .find("cloudevent: attribute 'type': 'A.b': segment 1") == 0);
   CHECK(err(R"("source":"again")") == "cloudevent: attribute 'source': appears more than once");
   CHECK(err(R"("user_id":"u")") ==
         "cloudevent: attribute 'user_id': invalid attribute name: CloudEvents attribute names are "
         "a-z and 0-9 only");
-  CHECK(err(R"("time":"yesterday")").find("cloudevent: attribute 'time': timestamp 'yesterday'") == 0);
+  CHECK(err(R"("time":"yesterday")").find("cloudevent: attribute 'time': timestamp 'yesterday'") ==
+        0);
   CHECK(err(R"("priority":"urgent")").find("cloudevent: attribute 'priority'") == 0);
   CHECK(err(R"("meta":{"a":1})") ==
         "cloudevent: attribute 'meta': must be a string, number or boolean, not an object");
@@ -144,10 +158,13 @@ TEST_CASE("decoding is strict and names the attribute") {
         "cloudevent: attribute 'data': content type 'text/plain' is not JSON, so 'data' must be a "
         "string (or use data_base64)");
   CHECK(err(R"("source":5)").find("appears more than once") != std::string::npos);
-  CHECK(decode_error(R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":5,"type":"a"})") ==
-        "cloudevent: attribute 'source': must be a string");
+  CHECK(
+      decode_error(
+          R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":5,"type":"a"})") ==
+      "cloudevent: attribute 'source': must be a string");
   CHECK(err("\"bad\":\"\xff\"").find("cloudevent: JSON syntax error") == 0);  // invalid UTF-8
-  CHECK(decode_error(std::string(kMinimal) + std::string("\0{}", 3)).find("NUL") != std::string::npos);
+  CHECK(decode_error(std::string(kMinimal) + std::string("\0{}", 3)).find("NUL") !=
+        std::string::npos);
 }
 
 TEST_CASE("missing id is allowed when the caller says so") {
@@ -160,7 +177,8 @@ TEST_CASE("missing id is allowed when the caller says so") {
 
 TEST_CASE("deeply nested data is refused without exhausting the stack") {
   const std::string base = std::string(kMinimal).substr(0, std::string(kMinimal).size() - 1);
-  std::string deep = base + ",\"data\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  std::string deep =
+      base + ",\"data\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
   CHECK(decode_error(deep).find("nested more than 512 levels") != std::string::npos);
   std::string ok = base + ",\"data\":" + std::string(500, '[') + std::string(500, ']') + "}";
   CHECK(parse_cloudevent_json(ok).ok());

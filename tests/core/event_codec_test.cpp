@@ -1,10 +1,11 @@
 // Binary event record v1: round trips (property style), every truncation,
 // flipped bits, versions, trailing bytes, random garbage.
-#include <catch2/catch.hpp>
+#include "core/event_codec.h"
 
 #include <random>
 
-#include "core/event_codec.h"
+#include <catch2/catch.hpp>
+
 #include "event_gen.h"
 
 using namespace chorus;
@@ -28,10 +29,13 @@ TEST_CASE("the documented worked example has the documented size and layout") {
   CHECK(b[0] == 1);
   CHECK(b[1] == 2);
   CHECK(b.substr(18, 8) == std::string("\x00\xca\x9a\x3b\x00\x00\x00\x00", 8));
-  CHECK(b.substr(26, 4) == "\x03" "a.b");
+  CHECK(b.substr(26, 4) ==
+        "\x03"
+        "a.b");
   auto minimal = *EventBuilder("a").source("s").build();
   CHECK(encode_event(*minimal).size() == 41);
-  auto typical = *EventBuilder("task.created").source("planner-01").data(std::string(200, '1')).build();
+  auto typical =
+      *EventBuilder("task.created").source("planner-01").data(std::string(200, '1')).build();
   CHECK(encode_event(*typical).size() == 278);
 }
 
@@ -93,7 +97,8 @@ TEST_CASE("random garbage never crashes and never decodes") {
   std::mt19937 rng(4);
   for (int i = 0; i < 20000; ++i) {
     std::string junk(rng() % 120, '\0');
-    for (auto& c : junk) c = static_cast<char>(rng());
+    for (auto& c : junk)
+      c = static_cast<char>(rng());
     if (!junk.empty()) junk[0] = 1;
     auto r = decode_event(junk);
     REQUIRE_FALSE(r.ok());

@@ -1,9 +1,10 @@
 // The event envelope and its builder: defaults, validation of every field,
 // causation/correlation, metadata.
+#include "core/event.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/clock.h"
-#include "core/event.h"
 
 using namespace chorus;
 
@@ -18,7 +19,7 @@ std::string build_error(EventBuilder b) {
 
 }  // namespace
 
-TEST_CASE("build fills id and time; defaults are normal priority and no data") {
+TEST_CASE("build fills id and time - defaults are normal priority and no data") {
   const int64_t before = wall_clock_ns();
   auto ev = EventBuilder("task.created").source("planner").build();
   REQUIRE(ev.ok());
@@ -61,7 +62,9 @@ TEST_CASE("every field is validated - and the message names it") {
         "event field 'correlation_id' is not valid UTF-8: '\\xff'");
   CHECK(build_error(EventBuilder("a").source("s").causation_id(std::string(300, 'c')))
             .find("event field 'causation_id'") == 0);
-  CHECK(build_error(EventBuilder("a").source("s").stream("order\n1")).find("event field 'stream'") == 0);
+  CHECK(
+      build_error(EventBuilder("a").source("s").stream("order\n1")).find("event field 'stream'") ==
+      0);
   CHECK(build_error(EventBuilder("a").source("s").data("x", "json")) ==
         "event field 'content_type' 'json' is not a media type (expected type/subtype)");
   CHECK(build_error(EventBuilder("a").source("s").priority(static_cast<Priority>(9))) ==
@@ -82,7 +85,8 @@ TEST_CASE("metadata keys follow CloudEvents attribute rules") {
             .find("4097 bytes") != std::string::npos);
   EventBuilder many("a");
   many.source("s");
-  for (int i = 0; i < 65; ++i) many.metadata("k" + std::to_string(i), "v");
+  for (int i = 0; i < 65; ++i)
+    many.metadata("k" + std::to_string(i), "v");
   CHECK(build_error(std::move(many)) == "event metadata has more than 64 entries");
 }
 
@@ -116,7 +120,7 @@ TEST_CASE("caused_by sets causation and inherits correlation") {
   CHECK(follow->correlation_id() == "req_1703_abc");
 }
 
-TEST_CASE("copy_of copies every field; equality compares every field") {
+TEST_CASE("copy_of copies every field - equality compares every field") {
   auto a = *EventBuilder("a.b")
                 .source("s")
                 .target("t")

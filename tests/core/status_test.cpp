@@ -1,10 +1,10 @@
 // Status and Result: OK is free, errors carry code and message, context
 // prefixes, the helper macros.
-#include <catch2/catch.hpp>
+#include "core/status.h"
 
 #include <set>
 
-#include "core/status.h"
+#include <catch2/catch.hpp>
 
 using namespace chorus;
 
@@ -58,7 +58,7 @@ TEST_CASE("every code has a distinct name") {
   CHECK(status_code_name(StatusCode::kConflict) == "conflict");
 }
 
-TEST_CASE("Result holds a value or an error; macros propagate") {
+TEST_CASE("Result holds a value or an error - macros propagate") {
   auto ok = doubled(21);
   REQUIRE(ok.ok());
   CHECK(*ok == 42);

@@ -1,9 +1,9 @@
 // RFC 3339 formatting and parsing.
-#include <catch2/catch.hpp>
+#include "core/time_format.h"
 
 #include <random>
 
-#include "core/time_format.h"
+#include <catch2/catch.hpp>
 
 using namespace chorus;
 

@@ -1,8 +1,8 @@
 // Topic and pattern validation (including the exact messages) and the
 // reference matcher's semantics for `*` and `**`.
-#include <catch2/catch.hpp>
-
 #include "core/topic.h"
+
+#include <catch2/catch.hpp>
 
 using namespace chorus;
 
@@ -32,8 +32,8 @@ TEST_CASE("invalid topics name the segment and the rule") {
        "subscription patterns"},
       {"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q",
        "event type 'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q' has more than 16 segments"},
-      {std::string(256, 'a'), "event type '" + std::string(40, 'a') +
-                                  "...' is 256 bytes long (at most 255 allowed)"},
+      {std::string(256, 'a'),
+       "event type '" + std::string(40, 'a') + "...' is 256 bytes long (at most 255 allowed)"},
       {std::string("ta\0sk", 5),
        "event type 'ta\\x00sk': segment 1 'ta\\x00sk' has invalid character '\\x00' at byte 2 "
        "(allowed: a-z, 0-9, '_', '-')"},

@@ -1,13 +1,14 @@
 // UUIDv7: layout, text form, and uniqueness/monotonicity across threads.
-#include <catch2/catch.hpp>
+#include "core/uuid.h"
 
 #include <algorithm>
 #include <thread>
 #include <unordered_set>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "core/clock.h"
-#include "core/uuid.h"
 
 using namespace chorus;
 
@@ -38,17 +39,23 @@ TEST_CASE("text form round trips and parse errors name the position") {
 
   CHECK(Uuid::parse("0190").error().message() ==
         "uuid '0190': expected 36 characters (8-4-4-4-12 hex), got 4");
-  CHECK(Uuid::parse("01900000x0000-7000-8000-000000000000").error().message().find(
-            "expected '-' at position 8") != std::string::npos);
-  CHECK(Uuid::parse("0190000g-0000-7000-8000-000000000000").error().message().find(
-            "non-hex character at position 7") != std::string::npos);
+  CHECK(Uuid::parse("01900000x0000-7000-8000-000000000000")
+            .error()
+            .message()
+            .find("expected '-' at position 8") != std::string::npos);
+  CHECK(Uuid::parse("0190000g-0000-7000-8000-000000000000")
+            .error()
+            .message()
+            .find("non-hex character at position 7") != std::string::npos);
   CHECK(Uuid::parse("00000000-0000-0000-0000-000000000000")->is_nil());
 }
 
 TEST_CASE("ids in one thread are strictly increasing - also within a millisecond") {
   std::vector<Uuid> ids(200'000);
-  for (auto& id : ids) id = new_uuid_v7();
-  for (size_t i = 1; i < ids.size(); ++i) REQUIRE(ids[i - 1] < ids[i]);
+  for (auto& id : ids)
+    id = new_uuid_v7();
+  for (size_t i = 1; i < ids.size(); ++i)
+    REQUIRE(ids[i - 1] < ids[i]);
   // 200k ids take well under 200 ms here, so many share a millisecond.
   CHECK(ids.front().unix_ms() != 0);
 }
@@ -59,14 +66,18 @@ TEST_CASE("4 threads x 100000 ids: all unique - each thread increasing") {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&per, t] {
-      for (auto& id : per[t]) id = new_uuid_v7();
+      for (auto& id : per[t])
+        id = new_uuid_v7();
     });
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
 
   std::unordered_set<Uuid, UuidHash> all;
   for (const auto& v : per) {
-    for (size_t i = 1; i < v.size(); ++i) REQUIRE(v[i - 1] < v[i]);
-    for (const auto& id : v) all.insert(id);
+    for (size_t i = 1; i < v.size(); ++i)
+      REQUIRE(v[i - 1] < v[i]);
+    for (const auto& id : v)
+      all.insert(id);
   }
   CHECK(all.size() == size_t{kThreads} * kPer);
 }

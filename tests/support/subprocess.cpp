@@ -2,16 +2,15 @@
 // pidfd (Linux >= 5.3) so exit is observed without polling loops or sleeps.
 #include "support/subprocess.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdexcept>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
 
 namespace chorus::test {
 namespace {
@@ -44,7 +43,8 @@ Subprocess::Subprocess(std::vector<std::string> argv, SpawnOptions options) {
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe2 failed");
   std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
+  for (auto& a : argv)
+    args.push_back(a.data());
   args.push_back(nullptr);
 
   pid_ = ::fork();
@@ -53,8 +53,10 @@ Subprocess::Subprocess(std::vector<std::string> argv, SpawnOptions options) {
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
-    for (const auto& [k, v] : options.env) ::setenv(k.c_str(), v.c_str(), 1);
-    for (const auto& k : options.unset_env) ::unsetenv(k.c_str());
+    for (const auto& [k, v] : options.env)
+      ::setenv(k.c_str(), v.c_str(), 1);
+    for (const auto& k : options.unset_env)
+      ::unsetenv(k.c_str());
     ::execv(args[0], args.data());
     const char msg[] = "exec failed\n";
     (void)!::write(2, msg, sizeof msg - 1);
@@ -93,8 +95,10 @@ bool Subprocess::reap(bool block) {
 bool Subprocess::pump(std::chrono::steady_clock::time_point deadline) {
   const auto now = std::chrono::steady_clock::now();
   if (now >= deadline) return false;
-  const int ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) + 1;
+  const int ms =
+      static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) +
+      1;
   pollfd fds[3];
   int n = 0;
   if (out_fd_ >= 0) fds[n++] = {out_fd_, POLLIN, 0};

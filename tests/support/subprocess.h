@@ -3,20 +3,19 @@
 // the pipes and a pidfd: no sleeps), send signals.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 namespace chorus::test {
 
 struct SpawnOptions {
-  std::string cwd;                                         // empty: inherit
-  std::vector<std::pair<std::string, std::string>> env;    // added to the environment
-  std::vector<std::string> unset_env;                      // removed from it
+  std::string cwd;                                       // empty: inherit
+  std::vector<std::pair<std::string, std::string>> env;  // added to the environment
+  std::vector<std::string> unset_env;                    // removed from it
 };
 
 class Subprocess {

@@ -21,7 +21,9 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::string TempDir::file(std::string_view rel) const { return path_ + "/" + std::string(rel); }
+std::string TempDir::file(std::string_view rel) const {
+  return path_ + "/" + std::string(rel);
+}
 
 std::string TempDir::write(std::string_view rel, std::string_view content) const {
   const std::string p = file(rel);
