@@ -2,20 +2,17 @@
 // top-level key to its section parser, collect every error in file order.
 #include "config/config.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
-
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
-
-#include <sstream>
 
 #include "config/yaml_reader.h"
 
@@ -33,6 +30,8 @@ struct SectionDef {
 constexpr SectionDef kSections[] = {
     {"host", [](MapReader& r, Config& c) { parse_host_section(r, c.host); }},
     {"log", [](MapReader& r, Config& c) { parse_log_section(r, c.log); }},
+    {"bus", [](MapReader& r, Config& c) { parse_bus_section(r, c.bus); }},
+    {"store", [](MapReader& r, Config& c) { parse_store_section(r, c.store); }},
 };
 
 Result<Config> fail(ReadContext& ctx, ConfigErrors* errors) {
@@ -54,8 +53,8 @@ Status read_file(const std::string& path, std::string& out) {
   }
   if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) {
     ::close(fd);
-    return Status::InvalidArgument(
-        fmt::format("{} bytes is too large for a config file (at most {})", st.st_size, kMaxConfigBytes));
+    return Status::InvalidArgument(fmt::format(
+        "{} bytes is too large for a config file (at most {})", st.st_size, kMaxConfigBytes));
   }
   out.resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
@@ -65,7 +64,8 @@ Status read_file(const std::string& path, std::string& out) {
     if (n <= 0) {
       const int err = errno;
       ::close(fd);
-      return Status::IOError(fmt::format("cannot read: {}", n == 0 ? "file shrank" : std::strerror(err)));
+      return Status::IOError(
+          fmt::format("cannot read: {}", n == 0 ? "file shrank" : std::strerror(err)));
     }
     got += static_cast<size_t>(n);
   }
@@ -82,7 +82,8 @@ class DocumentStarts final : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}

@@ -7,10 +7,12 @@
 
 #include <string>
 
+#include "config/bus_section.h"
 #include "config/config_error.h"
 #include "config/env_subst.h"
 #include "config/host_section.h"
 #include "config/log_section.h"
+#include "config/store_section.h"
 #include "core/status.h"
 
 namespace chorus::config {
@@ -19,6 +21,8 @@ struct Config {
   std::string file;  // the file it came from; empty for built-in defaults
   HostSection host;
   LogSection log;
+  BusSection bus;
+  StoreSection store;
 };
 
 struct LoadOptions {

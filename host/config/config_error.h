@@ -10,8 +10,8 @@ namespace chorus::config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based; 0 when unknown
+  int line = 0;         // 1-based; 0 when unknown
+  int column = 0;       // 1-based; 0 when unknown
   std::string path;     // "host.workers", "bus.retry.max_attempts"; empty for the file itself
   std::string message;  // "unknown key (expected one of ...)"
 

@@ -9,8 +9,12 @@
 namespace chorus::config {
 namespace {
 
-bool name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-bool name_char(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
+bool name_start(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+bool name_char(char c) {
+  return name_start(c) || (c >= '0' && c <= '9');
+}
 
 }  // namespace
 
@@ -46,8 +50,8 @@ Result<std::string> substitute_env(std::string_view text, const EnvLookup& env) 
     const size_t start = i;
     const size_t close = text.find('}', i + 2);
     if (close == std::string_view::npos)
-      return Status::InvalidArgument(
-          fmt::format("unterminated '${{' at byte {} (expected ${{NAME}} or ${{NAME:-default}})", start));
+      return Status::InvalidArgument(fmt::format(
+          "unterminated '${{' at byte {} (expected ${{NAME}} or ${{NAME:-default}})", start));
     std::string_view inner = text.substr(i + 2, close - i - 2);
     std::string_view name = inner, fallback;
     bool has_default = false;
@@ -57,7 +61,8 @@ Result<std::string> substitute_env(std::string_view text, const EnvLookup& env) 
       has_default = true;
     }
     bool valid = !name.empty() && name_start(name[0]);
-    for (char n : name) valid = valid && name_char(n);
+    for (char n : name)
+      valid = valid && name_char(n);
     if (!valid)
       return Status::InvalidArgument(fmt::format(
           "'${{{}}}' at byte {}: invalid variable name (expected [A-Za-z_][A-Za-z0-9_]*)", inner,

@@ -1,13 +1,12 @@
 // Parsing and defaults of the `host:` section.
 #include "config/host_section.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
-#include <climits>
 #include <thread>
+#include <unistd.h>
 
+#include <climits>
 #include <fmt/core.h>
 
 #include "config/yaml_reader.h"

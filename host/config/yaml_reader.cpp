@@ -14,15 +14,22 @@ namespace {
 
 std::string_view kind_name(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    default: return "nothing";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "nothing";
   }
 }
 
-bool valid_mark(const YAML::Mark& m) { return m.line >= 0 && m.column >= 0; }
+bool valid_mark(const YAML::Mark& m) {
+  return m.line >= 0 && m.column >= 0;
+}
 
 }  // namespace
 
@@ -40,11 +47,13 @@ void ReadContext::error(const YAML::Mark& mark, std::string path, std::string me
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
@@ -102,7 +111,7 @@ YAML::Node MapReader::find(std::string_view key, YAML::Mark* mark) {
     if (it->first.IsScalar() && it->first.Scalar() == key) {
       if (mark)
         *mark = valid_mark(it->second.Mark()) && !it->second.IsNull() ? it->second.Mark()
-                                                                       : it->first.Mark();
+                                                                      : it->first.Mark();
       return it->second;
     }
   }
@@ -201,31 +210,53 @@ void MapReader::number(std::string_view key, double& out, double min, double max
   out = x;
 }
 
-void MapReader::duration(std::string_view key, std::chrono::milliseconds& out,
-                         std::chrono::milliseconds min, std::chrono::milliseconds max) {
+bool MapReader::duration_us(std::string_view key, int64_t& out_us, int64_t min_us, int64_t max_us,
+                            std::string_view unit, int64_t scale_us) {
   std::string v;
-  const std::string expected =
-      fmt::format("a duration from {}ms to {}ms, like 500ms, 5s, 2m or 1h", min.count(), max.count());
-  if (!scalar(key, v, expected)) return;
+  const std::string expected = fmt::format(
+      "a duration from {}{} to {}{}, like {}", min_us / scale_us, unit, max_us / scale_us, unit,
+      scale_us == 1 ? "50us, 2ms or 1s" : "500ms, 5s, 2m or 1h");
+  if (!scalar(key, v, expected)) return false;
   double x = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  std::string_view unit(p, static_cast<size_t>(v.data() + v.size() - p));
+  std::string_view u(p, static_cast<size_t>(v.data() + v.size() - p));
   double scale = 0;
-  if (unit == "us") scale = 0.001;
-  else if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60'000;
-  else if (unit == "h") scale = 3'600'000;
+  if (u == "us")
+    scale = 1;
+  else if (u == "ms")
+    scale = 1e3;
+  else if (u == "s")
+    scale = 1e6;
+  else if (u == "m")
+    scale = 60e6;
+  else if (u == "h")
+    scale = 3600e6;
+  else if (u.empty() && ec == std::errc() && x == 0)
+    scale = 1;  // a bare 0 needs no unit
   if (ec != std::errc() || v.empty() || scale == 0 || x < 0 || !std::isfinite(x)) {
     bad_value(key, fmt::format("'{}' is not a duration (expected {})", printable(v), expected));
-    return;
+    return false;
   }
-  const double ms = x * scale;
-  if (ms < static_cast<double>(min.count()) || ms > static_cast<double>(max.count())) {
+  const double us = x * scale;
+  if (us < static_cast<double>(min_us) || us > static_cast<double>(max_us)) {
     bad_value(key, fmt::format("{} is out of range (expected {})", v, expected));
-    return;
+    return false;
   }
-  out = std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
+  out_us = static_cast<int64_t>(std::llround(us));
+  return true;
+}
+
+void MapReader::duration(std::string_view key, std::chrono::milliseconds& out,
+                         std::chrono::milliseconds min, std::chrono::milliseconds max) {
+  int64_t us = 0;
+  if (duration_us(key, us, min.count() * 1000, max.count() * 1000, "ms", 1000))
+    out = std::chrono::milliseconds((us + 500) / 1000);
+}
+
+void MapReader::duration(std::string_view key, std::chrono::microseconds& out,
+                         std::chrono::microseconds min, std::chrono::microseconds max) {
+  int64_t us = 0;
+  if (duration_us(key, us, min.count(), max.count(), "us", 1)) out = std::chrono::microseconds(us);
 }
 
 void MapReader::bytes(std::string_view key, uint64_t& out, uint64_t min, uint64_t max) {
@@ -237,15 +268,24 @@ void MapReader::bytes(std::string_view key, uint64_t& out, uint64_t min, uint64_
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
   std::string_view unit(p, static_cast<size_t>(v.data() + v.size() - p));
   uint64_t scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KiB") scale = 1ull << 10;
-  else if (unit == "MiB") scale = 1ull << 20;
-  else if (unit == "GiB") scale = 1ull << 30;
-  else if (unit == "TiB") scale = 1ull << 40;
-  else if (unit == "KB" || unit == "kB") scale = 1'000;
-  else if (unit == "MB") scale = 1'000'000;
-  else if (unit == "GB") scale = 1'000'000'000;
-  else if (unit == "TB") scale = 1'000'000'000'000;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KiB")
+    scale = 1ull << 10;
+  else if (unit == "MiB")
+    scale = 1ull << 20;
+  else if (unit == "GiB")
+    scale = 1ull << 30;
+  else if (unit == "TiB")
+    scale = 1ull << 40;
+  else if (unit == "KB" || unit == "kB")
+    scale = 1'000;
+  else if (unit == "MB")
+    scale = 1'000'000;
+  else if (unit == "GB")
+    scale = 1'000'000'000;
+  else if (unit == "TB")
+    scale = 1'000'000'000'000;
   if (ec != std::errc() || v.empty() || scale == 0) {
     bad_value(key, fmt::format("'{}' is not a size (expected {})", printable(v), expected));
     return;
@@ -267,7 +307,8 @@ void MapReader::string_list(std::string_view key, std::vector<std::string>& out,
     return;
   }
   if (!n.IsSequence()) {
-    ctx_->error(mark, child_path(key), fmt::format("has {} (expected a list of strings)", kind_name(n)));
+    ctx_->error(mark, child_path(key),
+                fmt::format("has {} (expected a list of strings)", kind_name(n)));
     return;
   }
   std::vector<std::string> result;
@@ -276,7 +317,8 @@ void MapReader::string_list(std::string_view key, std::vector<std::string>& out,
     const YAML::Node item = n[i];
     const std::string item_path = fmt::format("{}[{}]", child_path(key), i);
     if (!item.IsScalar()) {
-      ctx_->error(item.Mark(), item_path, fmt::format("has {} (expected a string)", kind_name(item)));
+      ctx_->error(item.Mark(), item_path,
+                  fmt::format("has {} (expected a string)", kind_name(item)));
       ok = false;
       continue;
     }

@@ -60,9 +60,12 @@ class MapReader {
     out = static_cast<Int>(v);
   }
   void number(std::string_view key, double& out, double min, double max);
-  // "250ms", "5s", "2m", "1h" (also "us"); bounds inclusive.
-  void duration(std::string_view key, std::chrono::milliseconds& out,
-                std::chrono::milliseconds min, std::chrono::milliseconds max);
+  // "250ms", "5s", "2m", "1h", "50us"; bounds inclusive. A value finer than
+  // the output's unit is rounded to it.
+  void duration(std::string_view key, std::chrono::milliseconds& out, std::chrono::milliseconds min,
+                std::chrono::milliseconds max);
+  void duration(std::string_view key, std::chrono::microseconds& out, std::chrono::microseconds min,
+                std::chrono::microseconds max);
   // "1048576", "512KiB", "64MiB", "1GiB", "10MB"; bounds inclusive.
   void bytes(std::string_view key, uint64_t& out, uint64_t min, uint64_t max);
   template <typename E>
@@ -70,7 +73,8 @@ class MapReader {
               std::initializer_list<std::pair<std::string_view, E>> choices) {
     std::string text;
     std::vector<std::string_view> names;
-    for (const auto& c : choices) names.push_back(c.first);
+    for (const auto& c : choices)
+      names.push_back(c.first);
     if (!scalar(key, text, join_names(names))) return;
     for (const auto& c : choices) {
       if (c.first == text) {
@@ -101,6 +105,10 @@ class MapReader {
   // Finds `key`, substitutes the environment and returns its text. Records
   // an error (expecting `expected`) when the node is not a scalar.
   bool scalar(std::string_view key, std::string& out, std::string_view expected);
+  // Reads a duration in microseconds within [min_us, max_us]; `unit` and
+  // `scale_us` name and size the unit of the messages' bounds.
+  bool duration_us(std::string_view key, int64_t& out_us, int64_t min_us, int64_t max_us,
+                   std::string_view unit, int64_t scale_us);
   YAML::Node find(std::string_view key, YAML::Mark* mark);
   YAML::Mark mark_of(std::string_view key) const;
   std::string child_path(std::string_view key) const;

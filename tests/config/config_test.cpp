@@ -1,10 +1,11 @@
 // Config loading: defaults, every key of every section, and one test per
 // error class asserting file:line:col and the key path in the message.
-#include <catch2/catch.hpp>
+#include "config/config.h"
 
 #include <map>
 
-#include "config/config.h"
+#include <catch2/catch.hpp>
+
 #include "config/yaml_reader.h"
 #include "support/temp_dir.h"
 
@@ -30,7 +31,8 @@ std::vector<std::string> errors_of(const std::string& yaml, LoadOptions opts = e
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().is(StatusCode::kInvalidArgument));
   std::vector<std::string> out;
-  for (const auto& e : errs.errors) out.push_back(e.to_string());
+  for (const auto& e : errs.errors)
+    out.push_back(e.to_string());
   CHECK(!out.empty());
   return out;
 }
@@ -54,12 +56,15 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   Config d = default_config();
   CHECK(r->host == d.host);
   CHECK(r->log == d.log);
+  CHECK(r->bus == d.bus);
+  CHECK(r->store == d.store);
 }
 
 TEST_CASE("every example config is valid") {
   for (const char* f : {"/config/examples/production.yaml"}) {
     INFO(f);
-    auto r = load_config(std::string(CHORUS_SOURCE_DIR) + f, env_of({{"CHORUS_DATA", "/var/lib/chorus"}}));
+    auto r = load_config(std::string(CHORUS_SOURCE_DIR) + f,
+                         env_of({{"CHORUS_DATA", "/var/lib/chorus"}}));
     CHECK(r.ok());
   }
 }
@@ -73,7 +78,8 @@ host:
 log:
   level: debug
   format: json
-)", "t.yaml", env_of({}));
+)",
+                        "t.yaml", env_of({}));
   REQUIRE(r.ok());
   CHECK(r->host.name == "node-1.example");
   CHECK(r->host.data_dir == "/var/lib/chorus");
@@ -96,20 +102,92 @@ TEST_CASE("environment substitution in values") {
   CHECK(r->host.workers == 3);
 }
 
+TEST_CASE("every key of the bus section is read") {
+  auto r = parse_config(R"(
+bus:
+  workers: 2
+  queue_bound: 500
+  overflow: drop_oldest
+  block_timeout: 250ms
+  match_cache_size: 4096
+  idle_spin: 50us
+  dead_letter_capacity: 100
+  shutdown_timeout: 2s
+  retry:
+    max_attempts: 5
+    initial_backoff: 10ms
+    max_backoff: 1m
+    multiplier: 1.5
+    jitter: 0.1
+  breaker:
+    failure_threshold: 3
+    failure_ratio: 0.5
+    ratio_window: 30s
+    min_calls: 10
+    cooldown: 5s
+    success_threshold: 1
+)",
+                        "t.yaml", env_of({}));
+  REQUIRE(r.ok());
+  const BusSection& b = r->bus;
+  CHECK(b.workers == 2);
+  CHECK(b.queue_bound == 500);
+  CHECK(b.overflow == OverflowPolicy::kDropOldest);
+  CHECK(b.block_timeout == std::chrono::milliseconds(250));
+  CHECK(b.match_cache_size == 4096);
+  CHECK(b.idle_spin == std::chrono::microseconds(50));
+  CHECK(b.dead_letter_capacity == 100);
+  CHECK(b.shutdown_timeout == std::chrono::seconds(2));
+  CHECK(b.retry.max_attempts == 5);
+  CHECK(b.retry.initial_backoff == std::chrono::milliseconds(10));
+  CHECK(b.retry.max_backoff == std::chrono::minutes(1));
+  CHECK(b.retry.multiplier == 1.5);
+  CHECK(b.retry.jitter == 0.1);
+  CHECK(b.breaker.failure_threshold == 3);
+  CHECK(b.breaker.failure_ratio == 0.5);
+  CHECK(b.breaker.ratio_window == std::chrono::seconds(30));
+  CHECK(b.breaker.min_calls == 10);
+  CHECK(b.breaker.cooldown == std::chrono::seconds(5));
+  CHECK(b.breaker.success_threshold == 1);
+}
+
+TEST_CASE("bus section errors name the nested key") {
+  CHECK(errors_of("bus:\n  overflow: spill\n")[0] ==
+        "test.yaml:2:13: bus.overflow: 'spill' is not valid (expected block, drop_oldest, "
+        "drop_newest or reject)");
+  CHECK(errors_of("bus:\n  retry:\n    max_attempts: 0\n")[0] ==
+        "test.yaml:3:19: bus.retry.max_attempts: 0 is out of range (expected an integer from 1 "
+        "to 1000)");
+  CHECK(errors_of("bus:\n  breaker:\n    cooldwn: 5s\n")[0] ==
+        "test.yaml:3:5: bus.breaker.cooldwn: unknown key (expected failure_threshold, "
+        "failure_ratio, ratio_window, min_calls, cooldown or success_threshold; did you mean "
+        "'cooldown'?)");
+  CHECK(errors_of("bus:\n  idle_spin: 1s\n")[0] ==
+        "test.yaml:2:14: bus.idle_spin: 1s is out of range (expected a duration from 0us to "
+        "10000us, like 50us, 2ms or 1s)");
+  CHECK(errors_of("bus:\n  block_timeout: fast\n")[0].find(
+            "bus.block_timeout: 'fast' is not a duration") != std::string::npos);
+}
+
 TEST_CASE("error: unknown key - with the list and a did-you-mean") {
   auto e = errors_of("host:\n  wrkers: 2\n");
   REQUIRE(e.size() == 1);
-  CHECK(e[0] == "test.yaml:2:3: host.wrkers: unknown key (expected name, data_dir or workers; did "
-                "you mean 'workers'?)");
+  CHECK(e[0] ==
+        "test.yaml:2:3: host.wrkers: unknown key (expected name, data_dir or workers; did "
+        "you mean 'workers'?)");
   auto top = errors_of("hots:\n  workers: 2\n");
-  CHECK(top[0] == "test.yaml:1:1: hots: unknown key (expected host or log; did you mean 'host'?)");
+  CHECK(
+      top[0] ==
+      "test.yaml:1:1: hots: unknown key (expected host, log, bus or store; did you mean 'host'?)");
 }
 
 TEST_CASE("error: wrong type") {
   CHECK(errors_of("host:\n  workers: many\n")[0] ==
-        "test.yaml:2:12: host.workers: 'many' is not valid (expected auto or an integer from 1 to 256)");
-  CHECK(errors_of("host:\n  workers: 0\n")[0] ==
-        "test.yaml:2:12: host.workers: '0' is not valid (expected auto or an integer from 1 to 256)");
+        "test.yaml:2:12: host.workers: 'many' is not valid (expected auto or an integer from 1 to "
+        "256)");
+  CHECK(
+      errors_of("host:\n  workers: 0\n")[0] ==
+      "test.yaml:2:12: host.workers: '0' is not valid (expected auto or an integer from 1 to 256)");
   CHECK(errors_of("host:\n  data_dir: [a, b]\n")[0] ==
         "test.yaml:2:13: host.data_dir: has a list (expected a string)");
   CHECK(errors_of("host: 5\n")[0] ==
@@ -137,7 +215,8 @@ TEST_CASE("error: invalid YAML names the position") {
   REQUIRE(e.size() == 1);
   CHECK(e[0].rfind("test.yaml:", 0) == 0);
   CHECK(e[0].find("invalid YAML") != std::string::npos);
-  CHECK(errors_of("a: 1\n---\nb: 2\n")[0] == "test.yaml:2:1: more than one YAML document (expected one)");
+  CHECK(errors_of("a: 1\n---\nb: 2\n")[0] ==
+        "test.yaml:2:1: more than one YAML document (expected one)");
   // yaml-cpp 0.7 loops forever on these in LoadAll and silently returns an
   // empty document in Load; they must be errors.
   CHECK(errors_of(",")[0] == "test.yaml:1:1: invalid YAML: unexpected ','");
@@ -210,7 +289,9 @@ TEST_CASE("MapReader reads durations sizes numbers and lists") {
   CHECK(ok);
   r.finish();
   REQUIRE(ctx.errors.errors.size() == 3);
-  CHECK(ctx.errors.errors[0].to_string().find("s.d4: 'soon' is not a duration") != std::string::npos);
+  CHECK(ctx.errors.errors[0].to_string().find("s.d4: 'soon' is not a duration") !=
+        std::string::npos);
   CHECK(ctx.errors.errors[1].to_string().find("s.b4: '5XB' is not a size") != std::string::npos);
-  CHECK(ctx.errors.errors[2].to_string() == "r.yaml:12:6: s.bad: 'yes' is not a boolean (expected true or false)");
+  CHECK(ctx.errors.errors[2].to_string() ==
+        "r.yaml:12:6: s.bad: 'yes' is not a boolean (expected true or false)");
 }

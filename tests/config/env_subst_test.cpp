@@ -1,9 +1,9 @@
 // ${VAR} substitution rules.
-#include <catch2/catch.hpp>
+#include "config/env_subst.h"
 
 #include <map>
 
-#include "config/env_subst.h"
+#include <catch2/catch.hpp>
 
 using namespace chorus;
 using namespace chorus::config;
