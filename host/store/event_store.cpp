@@ -1,0 +1,347 @@
+// EventStore: wiring of Env, Writer, Reader, Retention and the automatic
+// snapshotter, and the thin API functions on top of them.
+#include "store/event_store.h"
+
+#include <algorithm>
+#include <sys/stat.h>
+
+#include <fmt/core.h>
+
+#include "core/text.h"
+#include "store/append.h"
+#include "store/env.h"
+#include "store/names.h"
+#include "store/reader.h"
+#include "store/retention.h"
+#include "store/store_format.h"
+#include "store/writer.h"
+
+namespace chorus::store {
+
+EventStore::EventStore(StoreOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<EventStore>> EventStore::open(StoreOptions options) {
+  if (options.durability == Durability::kInterval && options.sync_interval.count() <= 0)
+    return Status::InvalidArgument(
+        "store: sync_interval must be positive for durability 'interval'");
+  std::unique_ptr<EventStore> s(new EventStore(std::move(options)));
+  CHORUS_ASSIGN_OR_RETURN(s->env_, Env::open(s->options_));
+  s->reader_ = std::make_unique<Reader>(*s->env_);
+  if (!s->options_.read_only) {
+    s->writer_ = std::make_unique<Writer>(*s->env_, s->options_);
+    CHORUS_RETURN_IF_ERROR(s->writer_->start());
+    s->retention_ = std::make_unique<Retention>(*s->env_, *s->writer_, s->options_);
+    s->retention_->start();  // also removes soft-deleted streams' events and stale reader slots
+  }
+  return s;
+}
+
+EventStore::~EventStore() {
+  close();
+}
+
+void EventStore::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (retention_) retention_->stop();
+  {
+    std::lock_guard lock(snapshotter_mu_);
+    if (snapshotter_) snapshotter_->stop();
+  }
+  if (writer_) writer_->stop();
+  snapshotter_.reset();
+  retention_.reset();
+  writer_.reset();
+  reader_.reset();
+  env_.reset();
+}
+
+Status EventStore::writable(std::string_view what) const {
+  if (closed_) return Status::Unavailable(fmt::format("store {}: closed", options_.path));
+  if (options_.read_only)
+    return Status::FailedPrecondition(
+        fmt::format("store {}: opened read-only; cannot {}", options_.path, what));
+  return Status::OK();
+}
+
+AppendResult EventStore::append(std::string_view stream, std::span<const EventPtr> events,
+                                ExpectedVersion expected) {
+  AppendOp op;
+  if (Status s = writable("append"); !s.ok()) {
+    op.result.status = std::move(s);
+    return op.result;
+  }
+  if (Status s = prepare_append(stream, events, expected, false, op.spec); !s.ok()) {
+    op.result.status = std::move(s);
+    return op.result;
+  }
+  Completion done;
+  op.waiter = &done;
+  writer_->submit(&op);
+  done.wait();
+  return std::move(op.result);
+}
+
+AppendResult EventStore::append(const EventPtr& event) {
+  if (!event) {
+    AppendResult r;
+    r.status = Status::InvalidArgument("append: null event");
+    return r;
+  }
+  return append(event->stream(), std::span<const EventPtr>(&event, 1), ExpectedVersion::any());
+}
+
+void EventStore::append_async(std::string_view stream, std::span<const EventPtr> events,
+                              ExpectedVersion expected, AppendCallback done) {
+  auto* op = new AppendOp();
+  op->callback = std::move(done);
+  Status s = writable("append");
+  if (s.ok()) s = prepare_append(stream, events, expected, false, op->spec);
+  if (!s.ok()) {
+    op->result.status = std::move(s);
+    op->complete(Status::OK());  // runs the callback here and deletes the op
+    return;
+  }
+  writer_->submit(op);
+}
+
+void EventStore::append_async(const EventPtr& event, AppendCallback done) {
+  if (!event) {
+    AppendResult r;
+    r.status = Status::InvalidArgument("append: null event");
+    if (done) done(r);
+    return;
+  }
+  append_async(event->stream(), std::span<const EventPtr>(&event, 1), ExpectedVersion::any(),
+               std::move(done));
+}
+
+AppendResult EventStore::append_dead_letter(const Event& original, const DeadLetterInfo& info) {
+  AppendOp op;
+  Status s = writable("append a dead letter");
+  if (s.ok()) {
+    auto dl = make_dead_letter(original, info);
+    s = dl.ok() ? prepare_append(kDeadLetterStream, std::span<const EventPtr>(&*dl, 1),
+                                 ExpectedVersion::any(), true, op.spec)
+                : dl.error();
+  }
+  if (!s.ok()) {
+    op.result.status = std::move(s);
+    return op.result;
+  }
+  Completion done;
+  op.waiter = &done;
+  writer_->submit(&op);
+  done.wait();
+  return std::move(op.result);
+}
+
+Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion expected) {
+  CHORUS_RETURN_IF_ERROR(writable("delete a stream"));
+  CHORUS_RETURN_IF_ERROR(validate_stream_name(stream_view, true));
+  const std::string stream(stream_view);
+  Status outcome;
+  FnOp op(
+      [&](WriteTxn& w) -> Status {
+        CHORUS_ASSIGN_OR_RETURN(StreamState * ss, w.stream_state(stream));
+        if (!ss->exists) {
+          outcome = Status::NotFound(
+              fmt::format("store {}: stream '{}' does not exist", w.env.path(), printable(stream)));
+          return Status::OK();
+        }
+        bool ok = true;
+        switch (expected.kind) {
+          case ExpectedVersion::Kind::kAny:
+          case ExpectedVersion::Kind::kStreamExists:
+            break;
+          case ExpectedVersion::Kind::kNoStream:
+            ok = false;
+            break;
+          case ExpectedVersion::Kind::kExact:
+            ok = ss->version == expected.version;
+            break;
+        }
+        if (!ok) {
+          outcome =
+              Status::Conflict(fmt::format("stream '{}': expected version {}, actual version {}",
+                                           printable(stream), expected.to_string(), ss->version));
+          return Status::OK();
+        }
+        ss->truncate_before = ss->version + 1;
+        ss->flags |= kStreamFlagDeleted;
+        return w.put_stream_record(stream, *ss);
+      },
+      [&] { outcome = Status::OK(); });
+  writer_->submit(&op);
+  CHORUS_RETURN_IF_ERROR(op.wait());
+  CHORUS_RETURN_IF_ERROR(outcome);
+  if (retention_) retention_->wake();
+  return Status::OK();
+}
+
+Result<ReadPage> EventStore::read_stream(std::string_view stream, uint64_t from, Direction dir,
+                                         size_t limit) {
+  if (closed_) return Status::Unavailable("store closed");
+  return reader_->read_stream(stream, from, dir, limit);
+}
+
+Result<ReadPage> EventStore::read_all(uint64_t from, Direction dir, size_t limit) {
+  if (closed_) return Status::Unavailable("store closed");
+  return reader_->read_all(from, dir, limit);
+}
+
+Result<ReadPage> EventStore::read_correlation(std::string_view correlation, uint64_t from,
+                                              Direction dir, size_t limit) {
+  if (closed_) return Status::Unavailable("store closed");
+  return reader_->read_correlation(correlation, from, dir, limit);
+}
+
+Result<ReadPage> EventStore::read_types(std::string_view pattern, uint64_t from, Direction dir,
+                                        size_t limit) {
+  if (closed_) return Status::Unavailable("store closed");
+  return reader_->read_types(pattern, from, dir, limit);
+}
+
+Result<ReadPage> EventStore::read_time(int64_t from_ns, int64_t to_ns, int64_t start_ns,
+                                       uint64_t start_seq, Direction dir, size_t limit) {
+  if (closed_) return Status::Unavailable("store closed");
+  return reader_->read_time(from_ns, to_ns, start_ns, start_seq, dir, limit);
+}
+
+Result<StreamInfo> EventStore::stream_info(std::string_view stream) {
+  if (closed_) return Status::Unavailable("store closed");
+  return reader_->stream_info(stream);
+}
+
+Status EventStore::save_snapshot(std::string_view stream, uint64_t version,
+                                 std::string_view state) {
+  CHORUS_RETURN_IF_ERROR(writable("save a snapshot"));
+  SaveSnapshotOp op{std::string(stream), version, std::string(state)};
+  writer_->submit(&op);
+  return op.wait();
+}
+
+Result<std::optional<Snapshot>> EventStore::load_snapshot(std::string_view stream,
+                                                          uint64_t at_or_before) {
+  if (closed_) return Status::Unavailable("store closed");
+  return store::load_snapshot(*env_, stream, at_or_before);
+}
+
+Result<RebuiltState> EventStore::state_as_of(std::string_view stream, uint64_t version,
+                                             const Fold& fold) {
+  if (closed_) return Status::Unavailable("store closed");
+  if (!fold) return Status::InvalidArgument("state_as_of: no fold");
+  return store::state_as_of(*env_, stream, version, fold);
+}
+
+Status EventStore::set_auto_snapshot(std::string glob, uint64_t every, Fold fold) {
+  CHORUS_RETURN_IF_ERROR(writable("take snapshots"));
+  if (every == 0 || !fold)
+    return Status::InvalidArgument("automatic snapshots need a fold and an interval of at least 1");
+  std::lock_guard lock(snapshotter_mu_);
+  if (!snapshotter_) snapshotter_ = std::make_unique<AutoSnapshotter>(*env_, *writer_);
+  snapshotter_->add_rule(std::move(glob), every, std::move(fold));
+  return Status::OK();
+}
+
+void EventStore::drain_auto_snapshots() {
+  std::lock_guard lock(snapshotter_mu_);
+  if (snapshotter_) snapshotter_->drain();
+}
+
+Result<std::unique_ptr<CatchUpSubscription>> EventStore::subscribe(CatchUpOptions options) {
+  CHORUS_RETURN_IF_ERROR(writable("subscribe (a read-only store sees no live commits)"));
+  if (!options.on_event) return Status::InvalidArgument("subscribe: on_event is required");
+  if (!options.stream.empty()) CHORUS_RETURN_IF_ERROR(validate_stream_name(options.stream, true));
+  options.page = std::clamp<size_t>(options.page, 1, kMaxReadLimit);
+  auto sub = std::make_unique<CatchUpSubscription>(*env_, *writer_, std::move(options));
+  sub->start();
+  return sub;
+}
+
+Result<std::unique_ptr<ConsumerGroup>> EventStore::consumer_group(const GroupOptions& options) {
+  CHORUS_RETURN_IF_ERROR(writable("use consumer groups"));
+  CHORUS_ASSIGN_OR_RETURN(auto state,
+                          open_group(*env_, *writer_, options, options_.group_ack_timeout,
+                                     options_.group_max_deliveries));
+  return std::make_unique<ConsumerGroup>(*env_, *writer_, std::move(state));
+}
+
+uint64_t EventStore::add_commit_listener(CommitListener listener) {
+  return writer_ ? writer_->add_listener(std::move(listener)) : 0;
+}
+
+void EventStore::remove_commit_listener(uint64_t id) {
+  if (writer_) writer_->remove_listener(id);
+}
+
+uint64_t EventStore::durable_seq() const noexcept {
+  return writer_ ? writer_->durable_seq() : 0;
+}
+
+Result<RetentionReport> EventStore::enforce_retention() {
+  CHORUS_RETURN_IF_ERROR(writable("enforce retention"));
+  return retention_->run_once();
+}
+
+Result<StoreStats> EventStore::stats() {
+  if (closed_) return Status::Unavailable("store closed");
+  StoreStats st;
+  st.path = options_.path;
+  st.format_version = env_->format_version();
+  st.read_only = options_.read_only;
+  MDB_envinfo info;
+  MDB_stat est;
+  env_->info(info, est);
+  st.map_size = info.me_mapsize;
+  st.page_size = est.ms_psize;
+  st.map_used = (static_cast<uint64_t>(info.me_last_pgno) + 1) * est.ms_psize;
+  st.readers_used = info.me_numreaders;
+  st.readers_max = info.me_maxreaders;
+  struct stat fs;
+  if (::stat((options_.path + "/data.mdb").c_str(), &fs) == 0)
+    st.file_size = static_cast<uint64_t>(fs.st_size);
+  {
+    CHORUS_ASSIGN_OR_RETURN(Env::ReadTxn txn, env_->begin_read());
+    const Dbs& d = env_->dbs();
+    const std::pair<const char*, MDB_dbi> dbs[] = {{db::kMeta, d.meta},
+                                                   {db::kEvents, d.events},
+                                                   {db::kEventIds, d.event_ids},
+                                                   {db::kStreams, d.streams},
+                                                   {db::kStreamIndex, d.stream_index},
+                                                   {db::kTypes, d.types},
+                                                   {db::kTypeIndex, d.type_index},
+                                                   {db::kCorrelationIndex, d.correlation_index},
+                                                   {db::kTimeIndex, d.time_index},
+                                                   {db::kSnapshots, d.snapshots},
+                                                   {db::kGroups, d.groups},
+                                                   {db::kGroupPending, d.group_pending}};
+    for (const auto& [name, dbi] : dbs) {
+      MDB_stat s;
+      const int rc = mdb_stat(txn.get(), dbi, &s);
+      if (rc != 0) return mdb_status(rc, options_.path, fmt::format("stat '{}'", name));
+      st.databases.push_back(
+          DatabaseStats{name, s.ms_entries,
+                        s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages, s.ms_depth});
+    }
+    std::vector<rd::Hit> last;
+    bool more = false;
+    rd::View v{txn.get(), env_->dbs(), env_->path()};
+    CHORUS_RETURN_IF_ERROR(rd::log_hits(v, kEnd, Direction::kBackward, 1, kEnd, last, more));
+    if (!last.empty()) st.last_seq = last[0].seq;
+  }
+  if (writer_) {
+    const WriterStats ws = writer_->stats();
+    st.transactions = ws.transactions;
+    st.events_appended = ws.events;
+    st.syncs = ws.syncs;
+    st.map_growths = ws.map_growths;
+    st.apply_ns = ws.apply_ns;
+    st.commit_ns = ws.commit_ns;
+    st.complete_ns = ws.complete_ns;
+    st.sync_ns = ws.sync_ns;
+  }
+  return st;
+}
+
+}  // namespace chorus::store

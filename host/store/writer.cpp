@@ -1,0 +1,361 @@
+// The writer thread: queue, group commit, durability, map growth, commit
+// notifications. See writer.h for the contract.
+#include "store/writer.h"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+namespace chorus::store {
+namespace {
+
+// The stream cache is cleared between transactions beyond this many entries.
+constexpr size_t kStreamCacheMax = 200'000;
+
+const std::shared_ptr<spdlog::logger>& logger() {
+  static auto l = log::get("store");
+  return l;
+}
+
+}  // namespace
+
+Writer::Writer(Env& env, const StoreOptions& options) : env_(env), options_(options) {}
+
+Writer::~Writer() {
+  stop();
+}
+
+Status Writer::start() {
+  CHORUS_RETURN_IF_ERROR(state_.load(env_));
+  durable_seq_.store(state_.next_seq - 1, std::memory_order_release);
+  last_sync_ = Clock::now();
+  started_ = true;
+  thread_ = std::thread([this] { run(); });
+  return Status::OK();
+}
+
+void Writer::submit(WriteOp* op) {
+  submitting_.fetch_add(1, std::memory_order_seq_cst);
+  if (!started_ || closed_.load(std::memory_order_seq_cst)) {
+    submitting_.fetch_sub(1);
+    op->complete(Status::Unavailable(fmt::format("store {}: the store is closed", env_.path())));
+    return;
+  }
+  WriteOp* head = inbox_.load(std::memory_order_relaxed);
+  do {
+    op->next_op = head;
+  } while (!inbox_.compare_exchange_weak(head, op, std::memory_order_seq_cst,
+                                         std::memory_order_relaxed));
+  if (idle_.load(std::memory_order_seq_cst)) {
+    std::lock_guard lock(mu_);
+    cv_.notify_one();
+  }
+  submitting_.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void Writer::take_inbox() {
+  WriteOp* list = inbox_.exchange(nullptr, std::memory_order_acquire);
+  if (!list) return;
+  // The stack is newest first: reverse it onto the end of pending_.
+  WriteOp* reversed = nullptr;
+  while (list) {
+    WriteOp* next = list->next_op;
+    list->next_op = reversed;
+    reversed = list;
+    list = next;
+  }
+  for (; reversed; reversed = reversed->next_op)
+    pending_.push_back(reversed);
+}
+
+void Writer::fail_queued() {
+  take_inbox();
+  const Status closed =
+      Status::Unavailable(fmt::format("store {}: the store is closed", env_.path()));
+  while (!pending_.empty()) {
+    WriteOp* op = pending_.front();
+    pending_.pop_front();
+    op->complete(closed);
+  }
+}
+
+void Writer::stop() {
+  std::lock_guard stop_lock(stop_mu_);
+  if (!started_ || closed_.load()) return;
+  stopping_.store(true);
+  {
+    std::lock_guard lock(mu_);
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+  // Late submitters either see closed_ or finish pushing before we drain.
+  closed_.store(true, std::memory_order_seq_cst);
+  while (submitting_.load(std::memory_order_seq_cst) != 0)
+    std::this_thread::yield();
+  fail_queued();
+  wake_waiters();
+}
+
+uint64_t Writer::wait_durable(uint64_t seq, Clock::time_point deadline) {
+  std::unique_lock lock(durable_mu_);
+  const uint64_t gen = wake_generation_;
+  durable_cv_.wait_until(lock, deadline, [&] {
+    return durable_seq_.load(std::memory_order_acquire) > seq || wake_generation_ != gen;
+  });
+  return durable_seq_.load(std::memory_order_acquire);
+}
+
+void Writer::wake_waiters() {
+  {
+    std::lock_guard lock(durable_mu_);
+    ++wake_generation_;
+  }
+  durable_cv_.notify_all();
+}
+
+uint64_t Writer::add_listener(CommitListener listener) {
+  std::lock_guard lock(listeners_mu_);
+  const uint64_t id = next_listener_++;
+  listeners_.emplace(id, std::move(listener));
+  return id;
+}
+
+void Writer::remove_listener(uint64_t id) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.erase(id);
+}
+
+WriterStats Writer::stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+void Writer::run() {
+  std::vector<WriteOp*> batch;
+  const bool interval = options_.durability == Durability::kInterval;
+  for (;;) {
+    batch.clear();
+    take_inbox();
+    if (pending_.empty()) {
+      const bool sync_due =
+          !unsynced_.empty() &&
+          (stopping_.load() || Clock::now() >= last_sync_ + options_.sync_interval);
+      if (!sync_due) {
+        if (stopping_.load() && unsynced_.empty()) {
+          // Ops submitted before stop() must still run: look once more
+          // after seeing the flag (their push precedes it).
+          take_inbox();
+          if (pending_.empty()) break;
+          continue;
+        }
+        // Sleep until a submit (or the next sync). idle_ first, then look
+        // again: a producer either sees idle_ or its op is seen here.
+        std::unique_lock lock(mu_);
+        idle_.store(true, std::memory_order_seq_cst);
+        auto ready = [&] {
+          return inbox_.load(std::memory_order_seq_cst) != nullptr || stopping_.load();
+        };
+        if (unsynced_.empty()) {
+          cv_.wait(lock, ready);
+        } else {
+          cv_.wait_until(lock, last_sync_ + options_.sync_interval, ready);
+        }
+        idle_.store(false, std::memory_order_relaxed);
+        continue;
+      }
+    }
+    // Take queued ops up to the per-transaction cap (at least one).
+    size_t events = 0;
+    while (!pending_.empty() &&
+           (batch.empty() || events + pending_.front()->weight() <= options_.max_events_per_txn)) {
+      events += pending_.front()->weight();
+      batch.push_back(pending_.front());
+      pending_.pop_front();
+    }
+    if (!batch.empty()) run_batch(batch);
+    if (interval && !unsynced_.empty() &&
+        ((stopping_.load() && pending_.empty() && inbox_.load() == nullptr) ||
+         Clock::now() >= last_sync_ + options_.sync_interval))
+      sync_and_finish_pending();
+  }
+  if (options_.durability == Durability::kNone) {
+    if (Status s = env_.sync(); !s.ok()) logger()->error("{}", s.message());
+  }
+}
+
+void Writer::run_batch(std::vector<WriteOp*>& ops) {
+  if (state_.streams.size() > kStreamCacheMax) state_.streams.clear();
+  Status status;
+  std::shared_ptr<CommittedBatch> committed;
+  for (int attempt = 0;; ++attempt) {
+    auto begun = env_.begin_write();
+    if (!begun.ok()) {
+      status = begun.error();
+      break;
+    }
+    MDB_txn* txn = *begun;
+    int rc = 0;
+    const auto t_apply = Clock::now();
+    WriteOp* culprit = nullptr;  // an op that failed on its own (not LMDB)
+    {
+      WriteTxn w(env_, txn, state_, batch_ids_, wall_clock_ns());
+      for (WriteOp* op : ops) {
+        if (!op->is_append()) status = w.flush_indexes();
+        if (status.ok()) {
+          status = op->apply(w);
+          if (!status.ok() && w.rc() == 0) culprit = op;
+        }
+        if (!status.ok()) break;
+      }
+      if (status.ok()) status = w.flush_indexes();
+      rc = w.rc();
+      if (status.ok()) {
+        const auto t_commit = Clock::now();
+        status = env_.end_write(txn, true, &rc);
+        std::lock_guard lock(stats_mu_);
+        stats_.apply_ns +=
+            static_cast<uint64_t>(std::chrono::nanoseconds(t_commit - t_apply).count());
+        stats_.commit_ns +=
+            static_cast<uint64_t>(std::chrono::nanoseconds(Clock::now() - t_commit).count());
+      } else {
+        env_.end_write(txn, false);
+      }
+      if (status.ok()) {
+        committed = std::make_shared<CommittedBatch>();
+        committed->events = std::move(w.appended);
+        if (!committed->events.empty()) {
+          committed->first_seq = committed->events.front().seq;
+          committed->last_seq = committed->events.back().seq;
+          if (w.batch_max_id > state_.max_id) state_.max_id = w.batch_max_id;
+        }
+        break;
+      }
+    }
+    // The transaction left nothing behind: reload what the writer caches.
+    {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.failed_transactions;
+    }
+    if (Status s = state_.load(env_); !s.ok())
+      logger()->error("reloading the writer state: {}", s.message());
+    if (Status s = reload_group_states(env_, state_); !s.ok())
+      logger()->error("reloading consumer groups: {}", s.message());
+    if (culprit) {
+      // The op failed after it may have written: it completes with its
+      // error and the others run again without it.
+      ops.erase(std::find(ops.begin(), ops.end(), culprit));
+      culprit->complete(status);
+      for (WriteOp* op : ops)
+        op->reset();
+      status = Status::OK();
+      if (ops.empty()) return;
+      continue;
+    }
+    if (rc == MDB_MAP_FULL && attempt < 16) {
+      Status g = env_.grow(16u << 20);
+      if (g.ok()) {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.map_growths;
+      }
+      if (g.ok()) {
+        for (WriteOp* op : ops)
+          op->reset();
+        status = Status::OK();
+        continue;
+      }
+      status = g;
+    } else if (rc == MDB_TXN_FULL && ops.size() > 1) {
+      // Too many dirty pages for one transaction: run the ops one by one.
+      for (WriteOp* op : ops)
+        op->reset();
+      std::vector<WriteOp*> one(1);
+      for (WriteOp* op : ops) {
+        one[0] = op;
+        run_batch(one);
+      }
+      return;
+    }
+    break;
+  }
+  if (!status.ok()) {
+    logger()->error("transaction of {} operation{} failed: {}", ops.size(),
+                    ops.size() == 1 ? "" : "s", status.message());
+    for (WriteOp* op : ops)
+      op->complete(status);
+    return;
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.transactions;
+    stats_.events += committed->events.size();
+  }
+  if (options_.durability == Durability::kInterval) {
+    if (Clock::now() >= last_sync_ + options_.sync_interval) {
+      unsynced_.push_back(Pending{std::move(committed), ops});
+      sync_and_finish_pending();
+    } else {
+      unsynced_.push_back(Pending{std::move(committed), ops});
+    }
+  } else {
+    finish(std::move(committed), ops);
+  }
+  if (env_.should_grow()) {
+    if (Status g = env_.grow(0); !g.ok()) {
+      logger()->warn("{}", g.message());
+    } else {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.map_growths;
+    }
+  }
+}
+
+void Writer::sync_and_finish_pending() {
+  const auto t0 = Clock::now();
+  Status s = env_.sync();
+  last_sync_ = Clock::now();
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.syncs;
+    stats_.sync_ns += static_cast<uint64_t>(std::chrono::nanoseconds(last_sync_ - t0).count());
+  }
+  std::deque<Pending> pending;
+  pending.swap(unsynced_);
+  for (Pending& p : pending) {
+    if (s.ok()) {
+      finish(std::move(p.batch), p.ops);
+    } else {
+      // The data is committed but its sync failed: report the failure (the
+      // events may or may not survive a power loss; a retry is idempotent).
+      logger()->error("{}", s.message());
+      for (WriteOp* op : p.ops)
+        op->complete(s);
+    }
+  }
+}
+
+void Writer::finish(std::shared_ptr<CommittedBatch> batch, std::vector<WriteOp*>& ops) {
+  const auto t0 = Clock::now();
+  if (batch->last_seq != 0) {
+    {
+      std::lock_guard lock(durable_mu_);
+      durable_seq_.store(batch->last_seq, std::memory_order_release);
+    }
+    durable_cv_.notify_all();
+    publish(batch);
+  }
+  for (WriteOp* op : ops)
+    op->complete(Status::OK());
+  std::lock_guard lock(stats_mu_);
+  stats_.complete_ns += static_cast<uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
+}
+
+void Writer::publish(const std::shared_ptr<CommittedBatch>& batch) {
+  std::lock_guard lock(listeners_mu_);
+  for (auto& [id, fn] : listeners_)
+    fn(batch);
+}
+
+}  // namespace chorus::store
