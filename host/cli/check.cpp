@@ -44,7 +44,8 @@ int cmd_check(const CheckOptions& options) {
     return cfg.ok() ? kExitOk : kExitFailure;
   }
   if (!cfg.ok()) {
-    for (const auto& e : errors.errors) fmt::print(stderr, "{}\n", e.to_string());
+    for (const auto& e : errors.errors)
+      fmt::print(stderr, "{}\n", e.to_string());
     fmt::print(stderr, "{}: {} error{}\n", options.config_path, errors.errors.size(),
                errors.errors.size() == 1 ? "" : "s");
     return kExitFailure;

@@ -3,7 +3,11 @@
 // process exit code (see docs/cli.md): 0 success, 1 failure, 2 usage error.
 #pragma once
 
+#include <cstdint>
 #include <string>
+
+#include "config/config.h"
+#include "store/store_options.h"
 
 namespace chorus::cli {
 
@@ -23,6 +27,58 @@ struct CheckOptions {
 int cmd_check(const CheckOptions& options);
 
 int cmd_version(bool json);
+
+// ---- `chorus store ...` (store_cmd.cpp, docs/cli.md "store") ----
+
+// Where the store is: <data_dir>/store, with data_dir from --data-dir, else
+// from --config's host.data_dir, else the built-in default (./data).
+struct StoreLocation {
+  std::string data_dir;
+  std::string config_path;
+};
+struct StoreStatOptions {
+  StoreLocation where;
+  bool json = false;
+};
+struct StoreReadOptions {
+  StoreLocation where;
+  std::string stream;
+  uint64_t from = 0;  // a version; 0: the first (forward) or the last (backward)
+  bool backward = false;
+  uint64_t limit = 0;  // 0: all
+  bool json = false;
+};
+struct StoreEventsOptions {
+  StoreLocation where;
+  std::string type;          // a type or pattern
+  std::string correlation;   // a correlation id
+  std::string since, until;  // RFC 3339, or a duration ago ("15m", "2h", "7d")
+  uint64_t from = 0;         // a seq
+  uint64_t limit = 0;        // 0: all
+  bool json = false;
+};
+struct StoreExportOptions {
+  StoreLocation where;
+  std::string stream;  // empty: the whole log
+  uint64_t from = 0;   // a seq (whole log) or a version (stream)
+  std::string output;  // empty or "-": stdout
+};
+struct StoreImportOptions {
+  StoreLocation where;
+  std::string input;             // a file, or "-" for stdin
+  std::string expected = "any";  // for lines without a streamversion: any, no_stream
+  bool json = false;
+};
+int cmd_store_stat(const StoreStatOptions& options);
+int cmd_store_read(const StoreReadOptions& options);
+int cmd_store_events(const StoreEventsOptions& options);
+int cmd_store_export(const StoreExportOptions& options);
+int cmd_store_import(const StoreImportOptions& options);
+
+// The store's options from a configuration (path = <data_dir>/store, where
+// data_dir is `data_dir` when not empty, else config.host.data_dir).
+store::StoreOptions store_options_from(const config::Config& config,
+                                       const std::string& data_dir = {});
 
 // "0.1.0 (git abcdef1234)".
 std::string version_string();

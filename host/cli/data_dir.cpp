@@ -2,13 +2,12 @@
 // when the process dies, so a crash never leaves a stale lock).
 #include "cli/data_dir.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 
@@ -28,8 +27,8 @@ Result<DataDirLock> DataDirLock::acquire(const std::string& path) {
   const std::string lock_path = abs + "/LOCK";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    return Status::IOError(fmt::format("data dir {}: cannot open {}: {}", path, lock_path,
-                                       std::strerror(errno)));
+    return Status::IOError(
+        fmt::format("data dir {}: cannot open {}: {}", path, lock_path, std::strerror(errno)));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     char buf[32] = {};
@@ -37,12 +36,13 @@ Result<DataDirLock> DataDirLock::acquire(const std::string& path) {
     ::close(fd);
     if (err == EWOULDBLOCK) {
       std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
-      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-      return Status::Unavailable(fmt::format(
-          "data dir {} is in use by another chorus process (pid {})", path, pid));
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' '))
+        pid.pop_back();
+      return Status::Unavailable(
+          fmt::format("data dir {} is in use by another chorus process (pid {})", path, pid));
     }
-    return Status::IOError(fmt::format("data dir {}: cannot lock {}: {}", path, lock_path,
-                                       std::strerror(err)));
+    return Status::IOError(
+        fmt::format("data dir {}: cannot lock {}: {}", path, lock_path, std::strerror(err)));
   }
   const std::string pid = fmt::format("{}\n", ::getpid());
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {

@@ -1,18 +1,30 @@
-// HostRuntime: the running `chorus` process. Owns the Asio io_context and its
-// worker threads, the data-directory lock, and (as later modules arrive) the
-// bus, store, discovery, plugins, scripts and admin API, started in
-// dependency order and stopped in reverse.
+// HostRuntime: the running `chorus` process. Owns the Asio io_context and
+// its worker threads, the data-directory lock, the store and the bus (and,
+// as later modules arrive, discovery, plugins, scripts and the admin API),
+// started in dependency order and stopped in reverse:
 //
-// Threading: construct, start() and wait() from the main thread. stop() and
-// reload() may be called from any thread (they post to the io_context).
-// SIGINT/SIGTERM call stop(); SIGHUP calls reload(). A second SIGINT/SIGTERM
-// while stopping exits at once.
+//   start: data-dir lock -> store -> bus (store as durable log and dead-letter
+//          store) -> workers -> signals -> `ready`
+//   stop:  bus shutdown (queues drain while the workers still run) ->
+//          workers -> store close (every write synced) -> lock
+//
+// Threading: construct, start() and wait() on the main thread; wait() runs
+// the shutdown. stop() and reload() may be called from any thread.
+// SIGINT/SIGTERM call stop(); SIGHUP calls reload(); a second SIGINT or
+// SIGTERM while stopping exits at once with status 1.
 #pragma once
 
 #include <memory>
 
 #include "config/config.h"
 #include "core/status.h"
+
+namespace chorus::bus {
+class EventBus;
+}
+namespace chorus::store {
+class EventStore;
+}
 
 namespace chorus::cli {
 
@@ -23,13 +35,18 @@ class HostRuntime {
   HostRuntime(const HostRuntime&) = delete;
   HostRuntime& operator=(const HostRuntime&) = delete;
 
-  // Locks the data dir, starts the workers and signal handling, logs the
-  // `ready` line. On error nothing is left running.
+  // Locks the data dir, opens the store, starts the bus, the workers and
+  // signal handling, logs the `ready` line. On error nothing is left running
+  // and nothing was written.
   Status start();
-  // Blocks until stop() (or a signal) and shutdown have completed.
+  // Blocks until stop() (or a signal), then shuts everything down in order.
   void wait();
   void stop();
   void reload();
+
+  // REQUIRES: start() succeeded and wait() has not finished.
+  bus::EventBus& bus();
+  store::EventStore& store();
 
  private:
   struct Impl;

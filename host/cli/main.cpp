@@ -32,22 +32,86 @@ int main(int argc, char** argv) {
   CLI::App app{"Chorus: a scriptable plugin host for event-driven multi-agent systems.", "chorus"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "chorus " + version_string());
-  app.footer("Run 'chorus COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.\n");
+  app.footer(
+      "Run 'chorus COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failure, 2 usage "
+      "error.\n");
 
   RunOptions run_opts;
-  auto* run = app.add_subcommand("run", "Start the host: event bus, store, discovery, plugins, scripts.");
+  auto* run =
+      app.add_subcommand("run", "Start the host: event bus, store, discovery, plugins, scripts.");
   run->add_option("config", run_opts.config_path,
                   "Path to the YAML config (default: built-in defaults, as in config/host.yaml)");
   run->footer("Stops cleanly on SIGINT/SIGTERM; SIGHUP asks for a reload.\n");
 
   CheckOptions check_opts;
-  auto* check = app.add_subcommand("check", "Validate a config file; print every error with file:line:col.");
+  auto* check =
+      app.add_subcommand("check", "Validate a config file; print every error with file:line:col.");
   check->add_option("config", check_opts.config_path, "Path to the YAML config")->required();
   check->add_flag("--json", check_opts.json, "Print the result as one JSON object");
 
   bool version_json = false;
   auto* version = app.add_subcommand("version", "Print the version.");
   version->add_flag("--json", version_json, "Print the version as JSON");
+
+  // `chorus store ...` (store_cmd.cpp): the event store, read-only while a host runs.
+  auto* store_app = app.add_subcommand("store", "Inspect, export and import the event store.");
+  store_app->require_subcommand(1);
+  store_app->footer(
+      "The store is <data_dir>/store. Every command but import is read-only and works "
+      "while a host runs.\n");
+  auto add_location = [](CLI::App* cmd, StoreLocation& where) {
+    cmd->add_option("--data-dir", where.data_dir,
+                    "Data directory (default: host.data_dir of --config, else ./data)");
+    cmd->add_option("-c,--config", where.config_path,
+                    "Host config to take host.data_dir and store settings from");
+  };
+  StoreStatOptions stat_opts;
+  auto* store_stat =
+      store_app->add_subcommand("stat", "Databases, entry counts, sizes and map usage.");
+  add_location(store_stat, stat_opts.where);
+  store_stat->add_flag("--json", stat_opts.json, "Print one JSON object");
+  StoreReadOptions read_opts;
+  auto* store_read = store_app->add_subcommand("read", "Print the events of one stream.");
+  store_read->add_option("stream", read_opts.stream, "Stream name")->required();
+  add_location(store_read, read_opts.where);
+  store_read->add_option("--from", read_opts.from,
+                         "First version (default: the first, or the last with --backward)");
+  store_read->add_flag("--backward", read_opts.backward, "Newest first");
+  store_read->add_option("--limit", read_opts.limit, "At most this many events (default: all)");
+  store_read->add_flag("--json", read_opts.json, "Print a JSON array of {seq, version, event}");
+  StoreEventsOptions events_opts;
+  auto* store_events =
+      store_app->add_subcommand("events", "Query events by type, correlation id and time.");
+  add_location(store_events, events_opts.where);
+  store_events->add_option("--type", events_opts.type, "Event type or pattern (order.*, order.**)");
+  store_events->add_option("--correlation", events_opts.correlation,
+                           "Correlation id: the timeline of one operation");
+  store_events->add_option("--since", events_opts.since,
+                           "From this time: RFC 3339, or ago: 90s, 15m, 2h, 7d");
+  store_events->add_option("--until", events_opts.until,
+                           "Before this time (same forms as --since)");
+  store_events->add_option("--from", events_opts.from, "From this global sequence number");
+  store_events->add_option("--limit", events_opts.limit, "At most this many events (default: all)");
+  store_events->add_flag("--json", events_opts.json, "Print a JSON array of {seq, version, event}");
+  StoreExportOptions export_opts;
+  auto* store_export =
+      store_app->add_subcommand("export", "Write events as CloudEvents JSON lines.");
+  add_location(store_export, export_opts.where);
+  store_export->add_option("--stream", export_opts.stream,
+                           "Only this stream (default: the whole log)");
+  store_export->add_option("--from", export_opts.from, "From this seq (or version with --stream)");
+  store_export->add_option("-o,--output", export_opts.output, "Output file (default: stdout)");
+  StoreImportOptions import_opts;
+  auto* store_import =
+      store_app->add_subcommand("import", "Append CloudEvents JSON lines (as written by export).");
+  store_import->add_option("input", import_opts.input, "File to read, or - for stdin")->required();
+  add_location(store_import, import_opts.where);
+  store_import->add_option("--expected", import_opts.expected,
+                           "For streams without streamversion: any (default) or no_stream");
+  store_import->add_flag("--json", import_opts.json, "Print the result as one JSON object");
+  store_import->footer(
+      "Takes the data-dir lock: stop the host first. Events already stored are "
+      "skipped, so an import can be repeated.\n");
 
   try {
     app.parse(argc, argv);
@@ -65,5 +129,10 @@ int main(int argc, char** argv) {
   if (run->parsed()) return cmd_run(run_opts);
   if (check->parsed()) return cmd_check(check_opts);
   if (version->parsed()) return cmd_version(version_json);
+  if (store_stat->parsed()) return cmd_store_stat(stat_opts);
+  if (store_read->parsed()) return cmd_store_read(read_opts);
+  if (store_events->parsed()) return cmd_store_events(events_opts);
+  if (store_export->parsed()) return cmd_store_export(export_opts);
+  if (store_import->parsed()) return cmd_store_import(import_opts);
   return kExitUsage;
 }

@@ -14,13 +14,20 @@ namespace {
 
 spdlog::level::level_enum to_spdlog(config::LogLevel l) {
   switch (l) {
-    case config::LogLevel::kTrace: return spdlog::level::trace;
-    case config::LogLevel::kDebug: return spdlog::level::debug;
-    case config::LogLevel::kInfo: return spdlog::level::info;
-    case config::LogLevel::kWarn: return spdlog::level::warn;
-    case config::LogLevel::kError: return spdlog::level::err;
-    case config::LogLevel::kCritical: return spdlog::level::critical;
-    case config::LogLevel::kOff: return spdlog::level::off;
+    case config::LogLevel::kTrace:
+      return spdlog::level::trace;
+    case config::LogLevel::kDebug:
+      return spdlog::level::debug;
+    case config::LogLevel::kInfo:
+      return spdlog::level::info;
+    case config::LogLevel::kWarn:
+      return spdlog::level::warn;
+    case config::LogLevel::kError:
+      return spdlog::level::err;
+    case config::LogLevel::kCritical:
+      return spdlog::level::critical;
+    case config::LogLevel::kOff:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -35,16 +42,17 @@ int cmd_run(const RunOptions& options) {
     config::ConfigErrors errors;
     auto loaded = config::load_config(options.config_path, {}, &errors);
     if (!loaded.ok()) {
-      for (const auto& e : errors.errors) fmt::print(stderr, "{}\n", e.to_string());
+      for (const auto& e : errors.errors)
+        fmt::print(stderr, "{}\n", e.to_string());
       fmt::print(stderr, "chorus: not started: {} has {} error{}\n", options.config_path,
                  errors.errors.size(), errors.errors.size() == 1 ? "" : "s");
       return kExitFailure;
     }
     cfg = std::move(*loaded);
   }
-  log::configure(to_spdlog(cfg.log.level),
-                 cfg.log.format == config::LogFormat::kJson ? log::Format::kJson
-                                                            : log::Format::kText);
+  log::configure(to_spdlog(cfg.log.level), cfg.log.format == config::LogFormat::kJson
+                                               ? log::Format::kJson
+                                               : log::Format::kText);
   HostRuntime host(std::move(cfg));
   if (Status s = host.start(); !s.ok()) {
     log::get("host")->error("not started: {}", s.message());

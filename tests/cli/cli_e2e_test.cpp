@@ -1,12 +1,10 @@
 // End to end: the real `chorus` binary. run (ready line, signals, data-dir
 // lock, bad configs), check (exit codes, messages, --json), version, help
 // and usage errors. Every wait has a deadline; nothing sleeps.
-#include <catch2/catch.hpp>
-
+#include <filesystem>
 #include <signal.h>
 
-#include <filesystem>
-
+#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
 #include "support/subprocess.h"
@@ -20,8 +18,8 @@ namespace {
 const std::string kChorus = CHORUS_BINARY;
 
 std::string config_for(const TempDir& dir, const std::string& extra = "") {
-  return dir.write("host.yaml", "host:\n  data_dir: " + dir.file("data") +
-                                    "\n  workers: 2\n" + extra);
+  return dir.write("host.yaml",
+                   "host:\n  data_dir: " + dir.file("data") + "\n  workers: 2\n" + extra);
 }
 
 }  // namespace
@@ -82,33 +80,36 @@ TEST_CASE("run: a second host on the same data dir is refused") {
   REQUIRE(first.wait_for_line("ready", 20s));
   auto second = run_command({kChorus, "run", cfg}, 20s);
   CHECK(second.exit_code == 1);
-  CHECK(second.err.find("is in use by another chorus process (pid " +
-                        std::to_string(first.pid()) + ")") != std::string::npos);
+  CHECK(second.err.find("is in use by another chorus process (pid " + std::to_string(first.pid()) +
+                        ")") != std::string::npos);
   first.signal(SIGTERM);
   CHECK(first.wait_exit(5s) == 0);
 }
 
 TEST_CASE("run: a bad config exits 1 with file:line:col and touches nothing") {
   TempDir dir;
-  const std::string cfg = dir.write("bad.yaml", "host:\n  data_dir: " + dir.file("data") +
-                                                    "\n  wrkers: 2\n");
+  const std::string cfg =
+      dir.write("bad.yaml", "host:\n  data_dir: " + dir.file("data") + "\n  wrkers: 2\n");
   auto r = run_command({kChorus, "run", cfg}, 20s);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find(cfg + ":3:3: host.wrkers: unknown key") != std::string::npos);
   CHECK(r.err.find("not started") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.file("data")));
 
-  const std::string env_cfg = dir.write("env.yaml", "host:\n  data_dir: ${CHORUS_TEST_UNSET_VAR}\n");
+  const std::string env_cfg =
+      dir.write("env.yaml", "host:\n  data_dir: ${CHORUS_TEST_UNSET_VAR}\n");
   SpawnOptions opts;
   opts.unset_env = {"CHORUS_TEST_UNSET_VAR"};
   auto e = run_command({kChorus, "run", env_cfg}, 20s, opts);
   CHECK(e.exit_code == 1);
-  CHECK(e.err.find(env_cfg + ":2:13: host.data_dir: environment variable CHORUS_TEST_UNSET_VAR is not set") !=
+  CHECK(e.err.find(env_cfg +
+                   ":2:13: host.data_dir: environment variable CHORUS_TEST_UNSET_VAR is not set") !=
         std::string::npos);
 
   auto missing = run_command({kChorus, "run", dir.file("missing.yaml")}, 20s);
   CHECK(missing.exit_code == 1);
-  CHECK(missing.err.find("missing.yaml: cannot open: No such file or directory") != std::string::npos);
+  CHECK(missing.err.find("missing.yaml: cannot open: No such file or directory") !=
+        std::string::npos);
 }
 
 TEST_CASE("run: an unusable data dir is a clear error") {
@@ -127,14 +128,16 @@ TEST_CASE("check: good config exits 0 and bad config exits 1 with every error") 
   CHECK(ok.exit_code == 0);
   CHECK(ok.out == good + ": ok\n");
 
-  auto shipped = run_command({kChorus, "check", std::string(CHORUS_SOURCE_DIR) + "/config/host.yaml"});
+  auto shipped =
+      run_command({kChorus, "check", std::string(CHORUS_SOURCE_DIR) + "/config/host.yaml"});
   CHECK(shipped.exit_code == 0);
 
-  const std::string bad = dir.write("bad.yaml", "host:\n  workers: lots\nlog:\n  level: loud\n  colour: red\n");
+  const std::string bad =
+      dir.write("bad.yaml", "host:\n  workers: lots\nlog:\n  level: loud\n  colour: red\n");
   auto r = run_command({kChorus, "check", bad});
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find(bad + ":2:12: host.workers: 'lots' is not valid (expected auto or an integer from 1 to 256)\n") !=
-        std::string::npos);
+  CHECK(r.err.find(bad + ":2:12: host.workers: 'lots' is not valid (expected auto or an integer "
+                         "from 1 to 256)\n") != std::string::npos);
   CHECK(r.err.find(bad + ":4:10: log.level: 'loud' is not valid") != std::string::npos);
   CHECK(r.err.find(bad + ":5:3: log.colour: unknown key") != std::string::npos);
   CHECK(r.err.find(bad + ": 3 errors") != std::string::npos);
