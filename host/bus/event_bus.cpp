@@ -196,6 +196,18 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
   std::vector<std::unique_ptr<Chains>> chain_history;
   std::atomic<const Chains*> chains{nullptr};
 
+  // Publishes a changed copy of the chains; readers keep using the old one
+  // until they load the pointer again (it stays alive with the bus).
+  template <typename Change>
+  void update_chains(Change&& change) {
+    std::lock_guard lock(chains_mu);
+    const Chains* cur = chains.load(std::memory_order_acquire);
+    auto next = std::make_unique<Chains>(cur ? *cur : Chains{});
+    change(*next);
+    chains.store(next.get(), std::memory_order_release);
+    chain_history.push_back(std::move(next));
+  }
+
   RequestTable requests;
 
   // Durability: set once before publishing (set_durable_log).
@@ -1091,21 +1103,13 @@ bool EventBus::is_reply(const Event& e) noexcept {
 }
 
 void EventBus::add_before_publish(std::string name, BeforePublishHook hook) {
-  std::lock_guard lock(impl_->chains_mu);
-  const Impl::Chains* cur = impl_->chains.load(std::memory_order_acquire);
-  auto next = std::make_unique<Impl::Chains>(cur ? *cur : Impl::Chains{});
-  next->before.emplace_back(std::move(name), std::move(hook));
-  impl_->chains.store(next.get(), std::memory_order_release);
-  impl_->chain_history.push_back(std::move(next));
+  impl_->update_chains(
+      [&](Impl::Chains& c) { c.before.emplace_back(std::move(name), std::move(hook)); });
 }
 
 void EventBus::add_around_deliver(std::string name, AroundDeliverHook hook) {
-  std::lock_guard lock(impl_->chains_mu);
-  const Impl::Chains* cur = impl_->chains.load(std::memory_order_acquire);
-  auto next = std::make_unique<Impl::Chains>(cur ? *cur : Impl::Chains{});
-  next->around.emplace_back(std::move(name), std::move(hook));
-  impl_->chains.store(next.get(), std::memory_order_release);
-  impl_->chain_history.push_back(std::move(next));
+  impl_->update_chains(
+      [&](Impl::Chains& c) { c.around.emplace_back(std::move(name), std::move(hook)); });
 }
 
 DeadLetterStore& EventBus::dead_letters() {
