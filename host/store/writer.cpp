@@ -136,13 +136,14 @@ WriterStats Writer::stats() const {
 void Writer::run() {
   std::vector<WriteOp*> batch;
   const bool interval = options_.durability == Durability::kInterval;
+  const bool deferred = options_.durability == Durability::kAlways;  // MDB_NOMETASYNC
   for (;;) {
     batch.clear();
     take_inbox();
     if (pending_.empty()) {
       const bool sync_due =
-          !unsynced_.empty() &&
-          (stopping_.load() || Clock::now() >= last_sync_ + options_.sync_interval);
+          !unsynced_.empty() && (deferred || stopping_.load() ||
+                                 Clock::now() >= last_sync_ + options_.sync_interval);
       if (!sync_due) {
         if (stopping_.load() && unsynced_.empty()) {
           // Ops submitted before stop() must still run: look once more
@@ -176,10 +177,13 @@ void Writer::run() {
       pending_.pop_front();
     }
     if (!batch.empty()) run_batch(batch);
-    if (interval && !unsynced_.empty() &&
-        ((stopping_.load() && pending_.empty() && inbox_.load() == nullptr) ||
-         Clock::now() >= last_sync_ + options_.sync_interval))
-      sync_and_finish_pending();
+    if (!unsynced_.empty()) {
+      const bool idle = pending_.empty() && inbox_.load() == nullptr;
+      if ((deferred && idle) ||
+          (interval && ((stopping_.load() && idle) ||
+                        Clock::now() >= last_sync_ + options_.sync_interval)))
+        sync_and_finish_pending();
+    }
   }
   if (options_.durability == Durability::kNone) {
     if (Status s = env_.sync(); !s.ok()) logger()->error("{}", s.message());
@@ -299,6 +303,13 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
     } else {
       unsynced_.push_back(Pending{std::move(committed), ops});
     }
+  } else if (options_.durability == Durability::kAlways) {
+    // This commit's data fsync also flushed the meta pages of the commits
+    // before it: they are durable now; this one waits for the next fsync.
+    std::deque<Pending> durable;
+    durable.swap(unsynced_);
+    for (Pending& p : durable) finish(std::move(p.batch), p.ops);
+    unsynced_.push_back(Pending{std::move(committed), ops});
   } else {
     finish(std::move(committed), ops);
   }
