@@ -161,6 +161,9 @@ class EventBus {
  public:
   // Async deliveries, retries and timeouts run on `io`. `dead_letters`
   // replaces the in-memory store (capacity from options) when given.
+  // The destructor shuts the bus down (see shutdown()); no other thread may
+  // still be inside a call on the bus when it runs (an io thread that is
+  // returning from publish() counts: stop or join it first).
   explicit EventBus(boost::asio::io_context& io, const config::BusSection& options = {},
                     std::unique_ptr<DeadLetterStore> dead_letters = nullptr);
   ~EventBus();
