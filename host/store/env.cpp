@@ -170,10 +170,11 @@ Result<std::unique_ptr<Env>> Env::open(const StoreOptions& options) {
   unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
   if (options.read_only) flags |= MDB_RDONLY;
   if (!options.read_only && options.durability != Durability::kAlways) flags |= MDB_NOSYNC;
-  // `always`: a commit syncs its data pages but not its meta page; the next
-  // commit's data sync (or an explicit sync when the writer goes idle) makes
-  // it durable, and only then are its appends completed (writer.h). One
-  // fsync per commit instead of two; LMDB stays consistent either way.
+  // `always`: a commit syncs its data pages but not its meta page; the
+  // writer's syncer thread makes it durable with one fdatasync, beside the
+  // next transaction, and only then are its appends completed (writer.h).
+  // LMDB stays consistent either way: a crash before that sync keeps the
+  // previous meta page, whose data pages are all on disk.
   if (!options.read_only && options.durability == Durability::kAlways) flags |= MDB_NOMETASYNC;
   rc = mdb_env_open(env->env_, options.path.c_str(), flags, 0640);
   if (rc != 0) {
@@ -391,6 +392,17 @@ Status Env::grow(uint64_t need_free) {
 
 Status Env::sync() {
   return mdb_status(mdb_env_sync(env_, 1), path_, "sync");
+}
+
+Status Env::sync_file() {
+  mdb_filehandle_t fd = -1;
+  if (int rc = mdb_env_get_fd(env_, &fd); rc != 0) return mdb_status(rc, path_, "sync");
+  if (::fdatasync(fd) != 0) {
+    const int err = errno;
+    return Status::IOError(fmt::format("store {}: fdatasync of the data file failed: {}", path_,
+                                       std::strerror(err)));
+  }
+  return Status::OK();
 }
 
 }  // namespace chorus::store

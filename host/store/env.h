@@ -131,6 +131,11 @@ class Env {
 
   // Flushes the data file to disk (mdb_env_sync with force).
   Status sync();
+  // fdatasync of the data file, and nothing else: unlike sync() it reads
+  // nothing from the map, so any thread may call it while the writer runs a
+  // transaction or grows the map. With MDB_NOMETASYNC it makes every commit
+  // that returned before the call durable.
+  Status sync_file();
   // Stale reader slots cleared (mdb_reader_check); logs how many.
   int check_readers();
 

@@ -14,7 +14,8 @@
 // Appends, snapshot saves, group operations, deletes and retention are
 // applied by one writer thread with group commit (writer.h); reads run in
 // short read-only transactions on the calling thread. Callbacks
-// (AppendCallback, CommitListener) run on the writer thread and must not
+// (AppendCallback, CommitListener) run on the completion thread (writer.h:
+// the syncer with `always`, else the writer) and must not
 // block or call blocking store functions; subscription handlers run on the
 // subscription's thread and may.
 //
@@ -97,7 +98,7 @@ class EventStore {
                       ExpectedVersion expected = ExpectedVersion::any());
   // One event, to the stream it names (or the global log), any version.
   AppendResult append(const EventPtr& event);
-  // The same without blocking: `done` runs on the writer thread.
+  // The same without blocking: `done` runs on the completion thread.
   void append_async(std::string_view stream, std::span<const EventPtr> events,
                     ExpectedVersion expected, AppendCallback done);
   void append_async(const EventPtr& event, AppendCallback done);

@@ -56,7 +56,7 @@ struct AppendResult {
 
   bool ok() const noexcept { return status.ok(); }
 };
-// Runs on the store's writer thread once the append's commit met the
+// Runs on the store's completion thread (writer.h) once the append's commit met the
 // durability policy (or failed). It must be quick and must not call
 // blocking store functions: post real work elsewhere.
 using AppendCallback = std::function<void(const AppendResult&)>;
@@ -92,7 +92,7 @@ struct CommittedBatch {
   uint64_t first_seq = 0, last_seq = 0;
   std::vector<StoredEvent> events;
 };
-// Called on the writer thread, in commit order, after the commit met the
+// Called on the store's completion thread, in commit order, after the commit met the
 // durability policy. Must be quick and must not call blocking store
 // functions (it holds up every later commit).
 using CommitListener = std::function<void(const std::shared_ptr<const CommittedBatch>&)>;

@@ -33,6 +33,7 @@ Status Writer::start() {
   durable_seq_.store(state_.next_seq - 1, std::memory_order_release);
   last_sync_ = Clock::now();
   started_ = true;
+  if (options_.durability == Durability::kAlways) syncer_ = std::thread([this] { run_syncer(); });
   thread_ = std::thread([this] { run(); });
   return Status::OK();
 }
@@ -91,6 +92,14 @@ void Writer::stop() {
     cv_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  // The writer has handed over its last commit: the syncer makes it durable
+  // and completes it before it ends.
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_one();
+  if (syncer_.joinable()) syncer_.join();
   // Late submitters either see closed_ or finish pushing before we drain.
   closed_.store(true, std::memory_order_seq_cst);
   while (submitting_.load(std::memory_order_seq_cst) != 0)
@@ -136,14 +145,13 @@ WriterStats Writer::stats() const {
 void Writer::run() {
   std::vector<WriteOp*> batch;
   const bool interval = options_.durability == Durability::kInterval;
-  const bool deferred = options_.durability == Durability::kAlways;  // MDB_NOMETASYNC
   for (;;) {
     batch.clear();
     take_inbox();
     if (pending_.empty()) {
       const bool sync_due =
-          !unsynced_.empty() && (deferred || stopping_.load() ||
-                                 Clock::now() >= last_sync_ + options_.sync_interval);
+          !unsynced_.empty() &&
+          (stopping_.load() || Clock::now() >= last_sync_ + options_.sync_interval);
       if (!sync_due) {
         if (stopping_.load() && unsynced_.empty()) {
           // Ops submitted before stop() must still run: look once more
@@ -177,12 +185,12 @@ void Writer::run() {
       pending_.pop_front();
     }
     if (!batch.empty()) run_batch(batch);
-    if (!unsynced_.empty()) {
+    if (interval && !unsynced_.empty()) {
       const bool idle = pending_.empty() && inbox_.load() == nullptr;
-      if ((deferred && idle) ||
-          (interval && ((stopping_.load() && idle) ||
-                        Clock::now() >= last_sync_ + options_.sync_interval)))
-        sync_and_finish_pending();
+      if ((stopping_.load() && idle) || Clock::now() >= last_sync_ + options_.sync_interval) {
+        sync_and_finish(unsynced_);
+        last_sync_ = Clock::now();
+      }
     }
   }
   if (options_.durability == Durability::kNone) {
@@ -297,19 +305,18 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
     stats_.events += committed->events.size();
   }
   if (options_.durability == Durability::kInterval) {
+    unsynced_.push_back(Pending{std::move(committed), ops});
     if (Clock::now() >= last_sync_ + options_.sync_interval) {
-      unsynced_.push_back(Pending{std::move(committed), ops});
-      sync_and_finish_pending();
-    } else {
-      unsynced_.push_back(Pending{std::move(committed), ops});
+      sync_and_finish(unsynced_);
+      last_sync_ = Clock::now();
     }
   } else if (options_.durability == Durability::kAlways) {
-    // This commit's data fsync also flushed the meta pages of the commits
-    // before it: they are durable now; this one waits for the next fsync.
-    std::deque<Pending> durable;
-    durable.swap(unsynced_);
-    for (Pending& p : durable) finish(std::move(p.batch), p.ops);
-    unsynced_.push_back(Pending{std::move(committed), ops});
+    // Durable after the syncer's next fdatasync (its meta page is not yet).
+    {
+      std::lock_guard lock(sync_mu_);
+      to_sync_.push_back(Pending{std::move(committed), ops});
+    }
+    sync_cv_.notify_one();
   } else {
     finish(std::move(committed), ops);
   }
@@ -323,17 +330,29 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
   }
 }
 
-void Writer::sync_and_finish_pending() {
+void Writer::run_syncer() {
+  std::deque<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return !to_sync_.empty() || sync_stop_; });
+      if (to_sync_.empty()) return;  // stopping, and everything is durable
+      batch.swap(to_sync_);
+    }
+    sync_and_finish(batch);
+  }
+}
+
+void Writer::sync_and_finish(std::deque<Pending>& pending) {
   const auto t0 = Clock::now();
-  Status s = env_.sync();
-  last_sync_ = Clock::now();
+  // sync_file(), not sync(): with `always` this runs beside the writer's
+  // transactions and map growths.
+  Status s = env_.sync_file();
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.syncs;
-    stats_.sync_ns += static_cast<uint64_t>(std::chrono::nanoseconds(last_sync_ - t0).count());
+    stats_.sync_ns += static_cast<uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
   }
-  std::deque<Pending> pending;
-  pending.swap(unsynced_);
   for (Pending& p : pending) {
     if (s.ok()) {
       finish(std::move(p.batch), p.ops);
@@ -345,6 +364,7 @@ void Writer::sync_and_finish_pending() {
         op->complete(s);
     }
   }
+  pending.clear();
 }
 
 void Writer::finish(std::shared_ptr<CommittedBatch> batch, std::vector<WriteOp*>& ops) {

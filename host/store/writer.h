@@ -3,13 +3,15 @@
 // Any thread submits WriteOps; the writer takes everything queued (up to
 // StoreOptions::max_events_per_txn events), runs it in one transaction,
 // commits, and then — once the commit meets the durability policy — tells
-// the commit listeners and completes every op, in submission order:
+// the commit listeners and completes every op:
 //   always    the environment runs with MDB_NOMETASYNC: a commit fsyncs its
-//             data pages but leaves its meta page to the next fsync. Commit
-//             N's data fsync therefore also makes commit N-1 durable, and
-//             N-1's ops complete right after commit N; when nothing more is
-//             queued the writer syncs explicitly and completes the last
-//             commit's ops. One fsync per commit under load (two when idle).
+//             data pages and writes its meta page without syncing it. The
+//             writer hands the commit to the syncer thread and starts the
+//             next transaction at once; the syncer runs one fdatasync for
+//             every commit handed over since its last one (making their meta
+//             pages durable) and then completes their ops. So the next
+//             transaction's work overlaps the sync that makes the last one
+//             durable, and a burst of commits shares one sync.
 //   interval  the environment runs with MDB_NOSYNC; the writer syncs at most
 //             every sync_interval and completes the ops of every commit
 //             since the last sync after it.
@@ -20,9 +22,13 @@
 // commit it grows the map ahead of need. Any other failure of the
 // transaction fails every op in it and nothing of it is visible.
 //
+// Successful ops complete in commit order; an op whose transaction failed
+// completes at once (possibly before earlier ops still waiting for a sync).
+//
 // Threading: submit(), durable_seq(), wait_durable(), add/remove_listener()
-// from any thread. Listeners and op completions run on the writer thread
-// and must not block on the store. stop() from any thread but the writer's.
+// from any thread. Listeners and op completions run on the store's
+// completion thread (the syncer with `always`, the writer otherwise), one at
+// a time, and must not block on the store. stop() from any thread but those.
 #pragma once
 
 #include <atomic>
@@ -64,8 +70,8 @@ class Writer {
 
   // Loads the writer state from disk and starts the thread.
   Status start();
-  // Queues `op`; it completes exactly once, on the writer thread (or here,
-  // with Unavailable, after stop()).
+  // Queues `op`; it completes exactly once, on the completion thread (or
+  // here, with Unavailable, after stop()).
   void submit(WriteOp* op);
   // Runs what is queued, syncs, and joins the thread. Idempotent.
   void stop();
@@ -89,7 +95,7 @@ class Writer {
   WriterState& state() noexcept { return state_; }
 
  private:
-  struct Pending {  // committed, waiting for a sync (interval) or the next commit (always)
+  struct Pending {  // committed, waiting for a sync
     std::shared_ptr<CommittedBatch> batch;
     std::vector<WriteOp*> ops;
   };
@@ -101,7 +107,10 @@ class Writer {
   void fail_queued();
   void run_batch(std::vector<WriteOp*>& ops);
   void finish(std::shared_ptr<CommittedBatch> batch, std::vector<WriteOp*>& ops);
-  void sync_and_finish_pending();
+  // Syncs the data file, then finishes every commit in `pending` (or fails
+  // its ops with the sync's error), and empties it.
+  void sync_and_finish(std::deque<Pending>& pending);
+  void run_syncer();  // `always`: the syncer thread
   void publish(const std::shared_ptr<CommittedBatch>& batch);
 
   Env& env_;
@@ -122,8 +131,15 @@ class Writer {
   bool started_ = false;
   std::mutex stop_mu_;
 
-  std::deque<Pending> unsynced_;  // writer thread only
+  std::deque<Pending> unsynced_;  // `interval`; writer thread only
   Clock::time_point last_sync_{};
+
+  // `always`: commits waiting for the syncer's next fdatasync.
+  std::thread syncer_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<Pending> to_sync_;  // guarded by sync_mu_
+  bool sync_stop_ = false;       // guarded by sync_mu_
 
   std::atomic<uint64_t> durable_seq_{0};
   std::mutex durable_mu_;
