@@ -399,8 +399,8 @@ Status Env::sync_file() {
   if (int rc = mdb_env_get_fd(env_, &fd); rc != 0) return mdb_status(rc, path_, "sync");
   if (::fdatasync(fd) != 0) {
     const int err = errno;
-    return Status::IOError(fmt::format("store {}: fdatasync of the data file failed: {}", path_,
-                                       std::strerror(err)));
+    return Status::IOError(
+        fmt::format("store {}: fdatasync of the data file failed: {}", path_, std::strerror(err)));
   }
   return Status::OK();
 }

@@ -277,7 +277,8 @@ TEST_CASE("append: durability policies all complete appends") {
   }
 }
 
-TEST_CASE("append: with always - completions in commit order, each already durable, none lost at close") {
+TEST_CASE(
+    "append: with always - completions in commit order, each already durable, none lost at close") {
   // The syncer completes commits while the writer runs the next ones and
   // grows the map (1 MiB at first; ~6 MB are written here).
   TempDir dir;
