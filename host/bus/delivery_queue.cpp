@@ -76,13 +76,11 @@ size_t DeliveryQueue::pop_batch(std::vector<Delivery>& out, size_t max, bool sta
   return n;
 }
 
-size_t DeliveryQueue::close(std::vector<Delivery>* out) {
-  size_t n = 0;
+void DeliveryQueue::close(std::vector<Delivery>* out) {
   {
     std::lock_guard lock(mu_);
     closed_ = true;
     for (auto& q : q_) {
-      n += q.size();
       q.drain_into([&](Delivery&& d) {
         if (out) out->push_back(std::move(d));
       });
@@ -91,7 +89,6 @@ size_t DeliveryQueue::close(std::vector<Delivery>* out) {
     approx_.store(0, std::memory_order_release);
   }
   space_.notify_all();
-  return n;
 }
 
 size_t DeliveryQueue::size() const {

@@ -95,12 +95,11 @@ class DeliveryQueue {
   size_t approx_size() const noexcept { return approx_.load(std::memory_order_acquire); }
 
   // Stops accepting; moves everything queued into `out` (may be null) and
-  // wakes blocked publishers. Returns how many were queued.
-  size_t close(std::vector<Delivery>* out);
+  // wakes blocked publishers.
+  void close(std::vector<Delivery>* out);
 
   size_t size() const;
   size_t bound() const { return bound_; }
-  config::OverflowPolicy policy() const { return policy_; }
 
  private:
   bool full() const { return count_ >= bound_; }

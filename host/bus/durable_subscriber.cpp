@@ -52,7 +52,6 @@ void DurableSubscriber::run() {
   while (!stop_.load(std::memory_order_acquire)) {
     auto batch = log_->ack_and_read(acks, consumer, options_.batch, options_.poll);
     if (!batch.ok()) {
-      read_errors.fetch_add(1, std::memory_order_relaxed);
       log->warn("durable subscriber '{}' (group '{}'): read failed: {}", id, group,
                 batch.error().to_string());
       std::unique_lock lock(mu_);

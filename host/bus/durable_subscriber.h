@@ -36,7 +36,7 @@ class DurableSubscriber {
   const std::string id;
   const std::string group;
   const std::string pattern;
-  std::atomic<uint64_t> delivered{0}, failed{0}, read_errors{0};
+  std::atomic<uint64_t> delivered{0}, failed{0};
 
  private:
   void run();

@@ -101,7 +101,8 @@ void recycle_result(std::shared_ptr<const MatchResult>&& r) {
 }
 
 std::string check_subscriber_id(std::string_view id) {
-  if (id.empty() || id.size() > 255) return "must be 1 to 255 bytes";
+  if (id.empty() || id.size() > kMaxEventFieldBytes)  // it may be an event's `target`
+    return fmt::format("must be 1 to {} bytes", kMaxEventFieldBytes);
   for (char ch : id) {
     auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) return "contains a control character";
@@ -145,7 +146,6 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
     } else {
       next->chunks.push_back(std::make_shared<const SubscriberSet::Chunk>(SubscriberSet::Chunk{s}));
     }
-    ++next->size;
     live_set = std::move(next);
     generation.fetch_add(1, std::memory_order_acq_rel);
   }
@@ -164,7 +164,6 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
       }
       if (!chunk.empty())
         next->chunks.push_back(std::make_shared<const SubscriberSet::Chunk>(std::move(chunk)));
-      next->size = by_sid.size();
       live_set = std::move(next);
       dead_in_set = 0;
     }
@@ -212,14 +211,18 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
 
   // Durability: set once before publishing (set_durable_log).
   std::shared_ptr<DurableLog> durable;
-  std::vector<std::string> persist_patterns;     // under subs_mu
+  std::vector<std::string> persist_patterns;  // under subs_mu
+  // Whether persist_patterns has any: lets a publish skip the persistence
+  // lookup when nothing is persistent (read without the lock, like `durable`).
+  bool persist_any = false;
   Strand persist_strand{asio::make_strand(io)};  // delivers committed events in commit order
   std::unordered_map<SubscriptionId, std::unique_ptr<DurableSubscriber>> durables;  // under subs_mu
   std::mutex retired_mu;
   std::vector<std::unique_ptr<DurableSubscriber>> retired_durables;  // unsubscribed from inside
 
   std::atomic<bool> stopping{false};
-  std::atomic<uint64_t> published{0}, no_subscribers{0}, publish_errors{0}, replies_late{0};
+  // (published and no_subscribers are the sums of the per-topic counters)
+  std::atomic<uint64_t> publish_errors{0}, replies_late{0};
   std::atomic<uint64_t> persisted{0}, persist_duplicates{0};
   std::atomic<uint64_t> pending_retries{0};
   // Shutdown waits on this for queues to drain.
@@ -378,7 +381,7 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
 
   // A persistent type is appended first; delivered only once stored.
   Status route(const EventPtr& ev) {
-    if (durable && is_persistent(*ev)) {
+    if (durable && persist_any && is_persistent(*ev)) {
       bool duplicate = false;
       Status s = durable->append(ev, duplicate);
       if (!s.ok()) {
@@ -409,7 +412,7 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
         }
       }
     }
-    if (!durable || !is_persistent(*ev)) return done(dispatch(ev));
+    if (!durable || !persist_any || !is_persistent(*ev)) return done(dispatch(ev));
     durable->append_async(ev, [self = shared_from_this(), ev, done = std::move(done)](
                                   const Status& s, bool duplicate) {
       // On the log's thread: hand over to the persist strand, which delivers
@@ -437,6 +440,7 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
     std::unique_lock lock(subs_mu);
     durable = std::move(log);
     persist_patterns = std::move(persist);
+    persist_any = !persist_patterns.empty();
     generation.fetch_add(1, std::memory_order_acq_rel);  // cached results carry `persistent`
     return Status::OK();
   }
@@ -507,7 +511,6 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
     } depth(cache);
     std::shared_ptr<const MatchResult> hold;
     const MatchResult* r = lookup(*ev, cache, hold);
-    published.fetch_add(1, std::memory_order_relaxed);
     r->topic->published.fetch_add(1, std::memory_order_relaxed);
 
     Status result;
@@ -532,7 +535,6 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
       }
     }
     if (!taken) {
-      no_subscribers.fetch_add(1, std::memory_order_relaxed);
       r->topic->no_subscribers.fetch_add(1, std::memory_order_relaxed);
     }
     if (!result.ok()) publish_errors.fetch_add(1, std::memory_order_relaxed);
@@ -1128,7 +1130,12 @@ Status EventBus::replay_dead_letter(uint64_t id, ReplayTarget target) {
   {
     std::shared_lock lock(impl_->subs_mu);
     auto it = impl_->by_name.find(dl->subscriber_id);
-    if (it != impl_->by_name.end()) s = impl_->by_sid.at(it->second);
+    if (it != impl_->by_name.end()) {
+      // A durable subscription's name maps to no bus subscriber (by_sid):
+      // its failures are its consumer group's, not replayable here.
+      auto sub = impl_->by_sid.find(it->second);
+      if (sub != impl_->by_sid.end()) s = sub->second;
+    }
   }
   if (!s)
     return Status::NotFound(
@@ -1148,8 +1155,6 @@ Status EventBus::drop_dead_letter(uint64_t id) {
 BusStats EventBus::stats() const {
   const Impl& m = *impl_;
   BusStats out;
-  out.published = m.published.load();
-  out.no_subscribers = m.no_subscribers.load();
   out.publish_errors = m.publish_errors.load();
   out.dead_letters = m.dead->size();
   out.dead_letters_evicted = m.dead->evicted();
@@ -1172,6 +1177,10 @@ BusStats EventBus::stats() const {
   }
   std::sort(out.topics.begin(), out.topics.end(),
             [](const TopicStats& a, const TopicStats& b) { return a.topic < b.topic; });
+  for (const TopicStats& t : out.topics) {
+    out.published += t.published;
+    out.no_subscribers += t.no_subscribers;
+  }
   std::array<uint64_t, LatencyHistogram::kBuckets> totals{};
   uint64_t sum = 0, max = 0;
   auto subs = m.all_subscribers();

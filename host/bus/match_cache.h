@@ -39,7 +39,6 @@ struct SubscriberSet {
   static constexpr size_t kChunk = 64;
   using Chunk = std::vector<SubscriberPtr>;
   std::vector<std::shared_ptr<const Chunk>> chunks;
-  size_t size = 0;
 };
 
 struct MatchResult {
@@ -53,7 +52,6 @@ struct MatchResult {
   std::vector<Group> groups;
   TopicCounters* topic = nullptr;  // bus-owned, stable
   bool persistent = false;         // the type matches a `store.persist` pattern
-  bool empty() const { return subs.empty() && groups.empty(); }
 };
 
 class ThreadMatchCache {
