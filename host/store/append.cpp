@@ -265,7 +265,6 @@ Status apply_append(WriteTxn& w, const AppendSpec& spec, AppendResult& out) {
     if (!e.correlation_id().empty()) w.index_correlation(e.correlation_id(), seq);
     if (ss) w.index_stream(ss->stream_id, version, seq);
     w.appended.push_back(StoredEvent{seq, version, ep});
-    ++w.events_in_txn;
     if (out.first_seq == 0) out.first_seq = seq;
     out.last_seq = seq;
   }

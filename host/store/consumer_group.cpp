@@ -546,7 +546,6 @@ Result<size_t> ConsumerGroup::nack(std::span<const uint64_t> seqs, std::string_v
       [&] { n = 0; });
   writer_.submit(&op);
   CHORUS_RETURN_IF_ERROR(op.wait());
-  g.generation.fetch_add(1);
   writer_.wake_waiters();
   return n;
 }

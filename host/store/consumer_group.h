@@ -84,7 +84,6 @@ struct GroupState {
   std::deque<uint64_t> nacked;  // seqs to re-deliver at once
   std::atomic<uint64_t> pending{0};
   std::atomic<int64_t> next_deadline_ms{0};  // 0: none; for waiting readers
-  std::atomic<uint64_t> generation{0};       // bumped on nack (wakes readers)
 };
 
 class ConsumerGroup {

@@ -349,34 +349,42 @@ void Env::info(MDB_envinfo& info, MDB_stat& st) const {
   gate_.exit_shared();
 }
 
-uint64_t Env::map_size() const {
+Env::Usage Env::usage() const {
   MDB_envinfo info;
   MDB_stat st;
   this->info(info, st);
-  return info.me_mapsize;
+  return {info.me_mapsize, (static_cast<uint64_t>(info.me_last_pgno) + 1) * st.ms_psize};
+}
+
+uint64_t Env::map_size() const {
+  return usage().size;
 }
 
 uint64_t Env::used_bytes() const {
-  MDB_envinfo info;
-  MDB_stat st;
-  this->info(info, st);
-  return (static_cast<uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
+  return usage().used;
 }
 
-bool Env::should_grow() const {
-  const uint64_t size = map_size(), used = used_bytes();
+namespace {
+// Less free space than a quarter of the map (or 16 MiB): time to grow.
+bool short_of_space(uint64_t size, uint64_t used) {
   const uint64_t free = size > used ? size - used : 0;
-  return free < std::max<uint64_t>(size / 4, 16u << 20) && size < map_max_;
+  return free < std::max<uint64_t>(size / 4, 16u << 20);
+}
+}  // namespace
+
+bool Env::should_grow() const {
+  const Usage u = usage();
+  return u.size < map_max_ && short_of_space(u.size, u.used);
 }
 
 Status Env::grow(uint64_t need_free) {
-  const uint64_t size = map_size(), used = used_bytes();
+  const auto [size, used] = usage();
   if (size >= map_max_)
     return Status::ResourceExhausted(fmt::format(
         "store {}: the map is full at its maximum size of {} bytes (store.map.max)", path_, size));
   uint64_t target = size;
-  while (target < map_max_ && (target < used + need_free || target == size ||
-                               target - used < std::max<uint64_t>(target / 4, 16u << 20))) {
+  while (target < map_max_ &&
+         (target < used + need_free || target == size || short_of_space(target, used))) {
     target = target < map_growth_ ? target * 2 : target + map_growth_;
   }
   target = std::min(target, map_max_);

@@ -140,6 +140,10 @@ class Env {
   int check_readers();
 
  private:
+  struct Usage {
+    uint64_t size, used;  // the map size; the bytes in use
+  };
+  Usage usage() const;  // one info() call
   Env() = default;
   Status open_databases(const StoreOptions& options);
 

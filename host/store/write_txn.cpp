@@ -125,7 +125,6 @@ Status WriterState::load(Env& env) {
     types.emplace(std::string(to_view(k)), get_be32(static_cast<const char*>(v.mv_data)));
   }
   mdb_cursor_close(c);
-  ++types_generation;
   streams.clear();
   return Status::OK();
 }
@@ -229,7 +228,6 @@ Result<uint32_t> WriteTxn::type_id(std::string_view type) {
   put_be32(b, id);
   CHORUS_RETURN_IF_ERROR(put(dbs.types, type, {b, 4}));
   st.types.emplace(std::string(type), id);
-  ++st.types_generation;
   type_counter_dirty_ = true;
   return id;
 }

@@ -74,9 +74,8 @@ struct WriterState {
   Uuid max_id;  // the largest id in event_ids as of the last commit
   uint64_t next_stream_id = 1, next_group_id = 1;
   uint32_t next_type_id = 1;
-  StringMap<uint32_t> types;       // every stored type
-  uint64_t types_generation = 0;   // bumped when a type is added
-  StringMap<StreamState> streams;  // bounded cache
+  StringMap<uint32_t> types;                                            // every stored type
+  StringMap<StreamState> streams;                                       // bounded cache
   std::unordered_map<std::string, std::shared_ptr<GroupState>> groups;  // open groups
 
   // Reads everything but the stream cache (cleared) from disk: at start and
@@ -130,7 +129,6 @@ class WriteTxn {
   // Ids written in this transaction -> seq (idempotency inside one commit).
   IdTable& batch_ids;
   Uuid batch_max_id;
-  uint64_t events_in_txn = 0;
 
   // Buffered index entries, inserted sorted by flush_indexes().
   void index_event_id(const Uuid& id, uint64_t seq);

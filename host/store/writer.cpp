@@ -153,7 +153,7 @@ void Writer::run() {
           !unsynced_.empty() &&
           (stopping_.load() || Clock::now() >= last_sync_ + options_.sync_interval);
       if (!sync_due) {
-        if (stopping_.load() && unsynced_.empty()) {
+        if (stopping_.load()) {  // (and nothing unsynced: else a sync would be due)
           // Ops submitted before stop() must still run: look once more
           // after seeing the flag (their push precedes it).
           take_inbox();
@@ -247,10 +247,6 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
       }
     }
     // The transaction left nothing behind: reload what the writer caches.
-    {
-      std::lock_guard lock(stats_mu_);
-      ++stats_.failed_transactions;
-    }
     if (Status s = state_.load(env_); !s.ok())
       logger()->error("reloading the writer state: {}", s.message());
     if (Status s = reload_group_states(env_, state_); !s.ok())
@@ -305,11 +301,7 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
     stats_.events += committed->events.size();
   }
   if (options_.durability == Durability::kInterval) {
-    unsynced_.push_back(Pending{std::move(committed), ops});
-    if (Clock::now() >= last_sync_ + options_.sync_interval) {
-      sync_and_finish(unsynced_);
-      last_sync_ = Clock::now();
-    }
+    unsynced_.push_back(Pending{std::move(committed), ops});  // run() syncs when due
   } else if (options_.durability == Durability::kAlways) {
     // Durable after the syncer's next fdatasync (its meta page is not yet).
     {
@@ -353,13 +345,13 @@ void Writer::sync_and_finish(std::deque<Pending>& pending) {
     ++stats_.syncs;
     stats_.sync_ns += static_cast<uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
   }
+  // The data is committed but if its sync failed the ops get the failure
+  // (the events may or may not survive a power loss; a retry is idempotent).
+  if (!s.ok()) logger()->error("{}", s.message());
   for (Pending& p : pending) {
     if (s.ok()) {
       finish(std::move(p.batch), p.ops);
     } else {
-      // The data is committed but its sync failed: report the failure (the
-      // events may or may not survive a power loss; a retry is idempotent).
-      logger()->error("{}", s.message());
       for (WriteOp* op : p.ops)
         op->complete(s);
     }

@@ -52,10 +52,11 @@
 namespace chorus::store {
 
 struct WriterStats {
-  uint64_t transactions = 0, events = 0, syncs = 0, map_growths = 0, failed_transactions = 0;
+  uint64_t transactions = 0, events = 0, syncs = 0, map_growths = 0;
   // Where the writer's time goes (ns): running ops and inserting index
   // entries; mdb_txn_commit (page writes, and the fsync with `always`);
-  // completing ops and notifying listeners; explicit syncs (`interval`).
+  // completing ops and notifying listeners (with `always`, on the syncer);
+  // syncs (the syncer's fdatasyncs with `always`, the writer's with `interval`).
   uint64_t apply_ns = 0, commit_ns = 0, complete_ns = 0, sync_ns = 0;
 };
 
@@ -90,9 +91,6 @@ class Writer {
   void remove_listener(uint64_t id);
 
   WriterStats stats() const;
-
-  // Writer thread only (ops reach it through WriteTxn::st).
-  WriterState& state() noexcept { return state_; }
 
  private:
   struct Pending {  // committed, waiting for a sync
