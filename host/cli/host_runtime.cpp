@@ -117,9 +117,9 @@ struct HostRuntime::Impl {
     if (bus) {
       (void)bus->shutdown(config.bus.shutdown_timeout);  // drains while workers run
     }
-    signals.cancel();
     if (bus_pool) bus_pool->stop_and_join();
     host.stop_and_join();
+    signals.cancel();  // no handler runs now: the workers are joined
     bus.reset();
     if (store) {
       store->close();  // every queued write completes and is synced
@@ -208,13 +208,6 @@ void HostRuntime::stop() {
 
 void HostRuntime::reload() {
   asio::post(impl_->host.io, [m = impl_.get()] { m->do_reload(); });
-}
-
-bus::EventBus& HostRuntime::bus() {
-  return *impl_->bus;
-}
-store::EventStore& HostRuntime::store() {
-  return *impl_->store;
 }
 
 }  // namespace chorus::cli

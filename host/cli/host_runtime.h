@@ -19,13 +19,6 @@
 #include "config/config.h"
 #include "core/status.h"
 
-namespace chorus::bus {
-class EventBus;
-}
-namespace chorus::store {
-class EventStore;
-}
-
 namespace chorus::cli {
 
 class HostRuntime {
@@ -43,10 +36,6 @@ class HostRuntime {
   void wait();
   void stop();
   void reload();
-
-  // REQUIRES: start() succeeded and wait() has not finished.
-  bus::EventBus& bus();
-  store::EventStore& store();
 
  private:
   struct Impl;

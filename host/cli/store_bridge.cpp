@@ -168,6 +168,7 @@ std::optional<bus::DeadLetter> StoreDeadLetters::get(uint64_t id) const {
 }
 
 std::optional<bus::DeadLetter> StoreDeadLetters::take(uint64_t id) {
+  std::lock_guard take_lock(take_mu_);
   auto dl = get(id);
   if (!dl) return std::nullopt;
   auto rec = EventBuilder(kResolvedDeadLetterType)

@@ -56,7 +56,8 @@ class StoreDeadLetters final : public bus::DeadLetterStore {
   std::optional<bus::DeadLetter> read_one(uint64_t id) const;
 
   store::EventStore& store_;
-  mutable std::mutex mu_;
+  std::mutex take_mu_;     // one take() at a time: a dead letter is taken once
+  mutable std::mutex mu_;  // resolved_
   std::set<uint64_t> resolved_;
 };
 
