@@ -2,6 +2,7 @@
 // matching (cached/uncached), inline and async delivery, fan-out, latency at
 // a steady rate, request/reply, memory per subscription and queued event.
 // Prints one JSON object per result.
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -414,7 +415,6 @@ void bench_memory() {
   std::mutex mu;
   std::condition_variable cv;
   bool open = false;
-  config::BusSection big;
   bus::SubscribeOptions o;
   o.queue_bound = 200'000;
   (void)b.subscribe(

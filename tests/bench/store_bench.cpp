@@ -93,12 +93,7 @@ std::string payload200() {
 
 // Correlation ids as Chorus makes them: the id of an operation's first event
 // (a UUIDv7, so time-ordered), shared by that operation's events (4 here).
-// kRandomCorrelation instead draws from 5,000 operations at random, so
-// every insert into the correlation index lands on a different page.
-enum class Corr { kOperation, kRandom };
-
-std::vector<EventPtr> make_events(size_t n, const std::string& type, int streams, uint64_t salt,
-                                  Corr corr = Corr::kOperation) {
+std::vector<EventPtr> make_events(size_t n, const std::string& type, int streams, uint64_t salt) {
   std::vector<EventPtr> out;
   out.reserve(n);
   const std::string data = payload200();
@@ -106,11 +101,7 @@ std::vector<EventPtr> make_events(size_t n, const std::string& type, int streams
   std::mt19937_64 rng(salt + 1);
   for (size_t i = 0; i < n; ++i) {
     EventBuilder b(type);
-    if (corr == Corr::kRandom) {
-      op = fmt::format("op-{}", rng() % 5000);
-    } else if (i % 4 == 0) {
-      op = new_uuid_v7().to_string();
-    }
+    if (i % 4 == 0) op = new_uuid_v7().to_string();
     b.source("bench").data(data).correlation_id(op);
     if (streams > 0) b.stream(fmt::format("entity-{}", rng() % static_cast<size_t>(streams)));
     out.push_back(*b.build());
@@ -120,14 +111,13 @@ std::vector<EventPtr> make_events(size_t n, const std::string& type, int streams
 
 // Events for `producers`, built round-robin so that their ids and
 // correlation ids interleave in time as they would with live producers.
-std::vector<std::vector<EventPtr>> make_producer_events(int producers, size_t per, int streams,
-                                                        Corr corr) {
+std::vector<std::vector<EventPtr>> make_producer_events(int producers, size_t per, int streams) {
   std::vector<std::vector<EventPtr>> evs(static_cast<size_t>(producers));
   const size_t chunk = 64;
   for (size_t done = 0; done < per; done += chunk)
     for (int p = 0; p < producers; ++p) {
       auto part = make_events(std::min(chunk, per - done), "bench.appended", streams,
-                              static_cast<uint64_t>(p) * 1'000'003 + done, corr);
+                              static_cast<uint64_t>(p) * 1'000'003 + done);
       auto& mine = evs[static_cast<size_t>(p)];
       mine.insert(mine.end(), part.begin(), part.end());
     }
@@ -190,16 +180,35 @@ bench::Measure raw_lmdb(size_t batch, bool index, double min_secs) {
 
 // ---- appends ----
 
-// `producers` threads; each appends its share of `events` keeping up to
-// `in_flight` appends outstanding (in_flight 1: the blocking append).
 std::string g_writer_profile;  // writer time per event, of the last run
 
+// The end of an append run of `n` events in `secs`: reports failures, sets
+// g_writer_profile and *transactions from the store's stats.
+bench::Measure finish_run(EventStore& store, uint64_t failed, size_t n, double secs,
+                          uint64_t* transactions) {
+  if (failed != 0)
+    std::fprintf(stderr, "store_bench: %llu appends failed\n", (unsigned long long)failed);
+  auto st = store.stats();
+  if (transactions) *transactions = st->transactions;
+  const double per_event = static_cast<double>(n);
+  g_writer_profile = fmt::format(
+      "\"writer_ns_per_event\":{{\"apply\":{:.0f},\"commit\":{:.0f},\"complete\":{:.0f},"
+      "\"sync\":{:.0f}}}",
+      static_cast<double>(st->apply_ns) / per_event, static_cast<double>(st->commit_ns) / per_event,
+      static_cast<double>(st->complete_ns) / per_event,
+      static_cast<double>(st->sync_ns) / per_event);
+  return measure(n, secs);
+}
+
+// `producers` threads; each appends its share of `events` keeping up to
+// `in_flight` appends outstanding (in_flight 1: the blocking append).
+
 bench::Measure append_run(Durability d, int producers, int in_flight, int streams, size_t total,
-                          uint64_t* transactions = nullptr, Corr corr = Corr::kOperation) {
+                          uint64_t* transactions = nullptr) {
   BenchDir dir;
   auto store = std::move(*EventStore::open(bench_options(dir.path + "/store", d)));
   const size_t per = total / static_cast<size_t>(producers);
-  auto evs = make_producer_events(producers, per, streams, corr);
+  auto evs = make_producer_events(producers, per, streams);
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
@@ -243,18 +252,8 @@ bench::Measure append_run(Durability d, int producers, int in_flight, int stream
   go.store(true, std::memory_order_release);
   for (auto& t : threads)
     t.join();
-  const double secs = seconds_since(t0);
-  if (failed.load() != 0)
-    std::fprintf(stderr, "store_bench: %llu appends failed\n", (unsigned long long)failed.load());
-  auto st = store->stats();
-  if (transactions) *transactions = st->transactions;
-  const double n = static_cast<double>(per * static_cast<size_t>(producers));
-  g_writer_profile = fmt::format(
-      "\"writer_ns_per_event\":{{\"apply\":{:.0f},\"commit\":{:.0f},\"complete\":{:.0f},\"sync\":{:"
-      ".0f}}}",
-      static_cast<double>(st->apply_ns) / n, static_cast<double>(st->commit_ns) / n,
-      static_cast<double>(st->complete_ns) / n, static_cast<double>(st->sync_ns) / n);
-  return measure(per * static_cast<size_t>(producers), secs);
+  return finish_run(*store, failed.load(), per * static_cast<size_t>(producers), seconds_since(t0),
+                    transactions);
 }
 
 // The redis-benchmark shape: `producers` logical clients (like its
@@ -266,7 +265,7 @@ bench::Measure append_clients(Durability d, int producers, int window, int strea
   BenchDir dir;
   auto store = std::move(*EventStore::open(bench_options(dir.path + "/store", d)));
   const size_t per = total / static_cast<size_t>(producers);
-  auto evs = make_producer_events(producers, per, streams, Corr::kOperation);
+  auto evs = make_producer_events(producers, per, streams);
   struct Producer {
     size_t next = 0;
     std::atomic<int> outstanding{0};
@@ -316,18 +315,8 @@ bench::Measure append_clients(Durability d, int producers, int window, int strea
   }
   for (auto& t : threads)
     t.join();
-  const double secs = seconds_since(t0);
-  if (failed.load() != 0)
-    std::fprintf(stderr, "store_bench: %llu appends failed\n", (unsigned long long)failed.load());
-  auto st = store->stats();
-  if (transactions) *transactions = st->transactions;
-  const double n = static_cast<double>(per * static_cast<size_t>(producers));
-  g_writer_profile = fmt::format(
-      "\"writer_ns_per_event\":{{\"apply\":{:.0f},\"commit\":{:.0f},\"complete\":{:.0f},\"sync\":{:"
-      ".0f}}}",
-      static_cast<double>(st->apply_ns) / n, static_cast<double>(st->commit_ns) / n,
-      static_cast<double>(st->complete_ns) / n, static_cast<double>(st->sync_ns) / n);
-  return measure(per * static_cast<size_t>(producers), secs);
+  return finish_run(*store, failed.load(), per * static_cast<size_t>(producers), seconds_since(t0),
+                    transactions);
 }
 
 void bench_raw(const bench::Measure** ceiling_1000) {
