@@ -349,34 +349,68 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
 
   // ---- publishing ----
 
-  Status publish(const EventPtr& original) {
-    if (!original) return Status::InvalidArgument("publish: null event");
+  // What every publish checks first.
+  Status check_publishable(const EventPtr& ev) const {
+    if (!ev) return Status::InvalidArgument("publish: null event");
     if (stopping.load(std::memory_order_acquire))
-      return Status::Unavailable(
-          fmt::format("publish '{}': the bus is shutting down", original->type()));
+      return Status::Unavailable(fmt::format("publish '{}': the bus is shutting down", ev->type()));
+    return Status::OK();
+  }
+
+  // Runs the before-publish hooks of `c` on `ev` (they may replace it); a
+  // rejection counts as a publish error.
+  Status run_before_hooks(const Chains& c, EventPtr& ev) {
+    for (const auto& [name, hook] : c.before) {
+      Status s = run_before_hook(name, hook, ev);
+      if (!s.ok()) {
+        publish_errors.fetch_add(1, std::memory_order_relaxed);
+        return s;
+      }
+    }
+    return Status::OK();
+  }
+
+  // After a persistent event's append: its error (with context), OK for an
+  // id stored before (delivered then: an idempotent retry), else delivery.
+  Status after_append(const EventPtr& ev, const Status& appended, bool duplicate) {
+    if (!appended.ok()) {
+      publish_errors.fetch_add(1, std::memory_order_relaxed);
+      return appended.with_context(fmt::format("publish '{}': not stored", ev->type()));
+    }
+    persisted.fetch_add(1, std::memory_order_relaxed);
+    if (duplicate) {
+      persist_duplicates.fetch_add(1, std::memory_order_relaxed);
+      return Status::OK();
+    }
+    return dispatch(ev);
+  }
+
+  Status publish(const EventPtr& original) {
+    CHORUS_RETURN_IF_ERROR(check_publishable(original));
     const Chains* c = chains.load(std::memory_order_acquire);
     if (c && !c->before.empty()) {
       EventPtr ev = original;  // hooks may replace it
-      for (const auto& [name, hook] : c->before) {
-        Status s = run_before_hook(name, hook, ev);
-        if (!s.ok()) {
-          publish_errors.fetch_add(1, std::memory_order_relaxed);
-          return s;
-        }
-      }
+      CHORUS_RETURN_IF_ERROR(run_before_hooks(*c, ev));
       return route(ev);
     }
     return route(original);
   }
 
-  bool is_persistent(const Event& ev) {
+  // fn(const MatchResult&) on this thread's (cached) match of `ev`; for
+  // questions about the match, not for delivering (dispatch has its own).
+  template <typename Fn>
+  auto with_match(const Event& ev, Fn&& fn) {
     ThreadMatchCache* cache = thread_cache();
     if (cache) ++cache->depth;
     std::shared_ptr<const MatchResult> hold;
-    const bool p = lookup(ev, cache, hold)->persistent;
+    auto out = fn(*lookup(ev, cache, hold));
     if (cache) --cache->depth;
     recycle_result(std::move(hold));
-    return p;
+    return out;
+  }
+
+  bool is_persistent(const Event& ev) {
+    return with_match(ev, [](const MatchResult& r) { return r.persistent; });
   }
 
   // A persistent type is appended first; delivered only once stored.
@@ -384,51 +418,24 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
     if (durable && persist_any && is_persistent(*ev)) {
       bool duplicate = false;
       Status s = durable->append(ev, duplicate);
-      if (!s.ok()) {
-        publish_errors.fetch_add(1, std::memory_order_relaxed);
-        return s.with_context(fmt::format("publish '{}': not stored", ev->type()));
-      }
-      persisted.fetch_add(1, std::memory_order_relaxed);
-      if (duplicate) {  // stored (and delivered) before: an idempotent retry
-        persist_duplicates.fetch_add(1, std::memory_order_relaxed);
-        return Status::OK();
-      }
+      return after_append(ev, s, duplicate);
     }
     return dispatch(ev);
   }
 
   void publish_async(const EventPtr& original, std::function<void(const Status&)> done) {
-    if (!original) return done(Status::InvalidArgument("publish: null event"));
-    if (stopping.load(std::memory_order_acquire))
-      return done(Status::Unavailable(
-          fmt::format("publish '{}': the bus is shutting down", original->type())));
+    if (Status s = check_publishable(original); !s.ok()) return done(s);
     EventPtr ev = original;
     if (const Chains* c = chains.load(std::memory_order_acquire); c && !c->before.empty()) {
-      for (const auto& [name, hook] : c->before) {
-        Status s = run_before_hook(name, hook, ev);
-        if (!s.ok()) {
-          publish_errors.fetch_add(1, std::memory_order_relaxed);
-          return done(s);
-        }
-      }
+      if (Status s = run_before_hooks(*c, ev); !s.ok()) return done(s);
     }
     if (!durable || !persist_any || !is_persistent(*ev)) return done(dispatch(ev));
     durable->append_async(ev, [self = shared_from_this(), ev, done = std::move(done)](
                                   const Status& s, bool duplicate) {
       // On the log's thread: hand over to the persist strand, which delivers
       // in commit order.
-      asio::post(self->persist_strand, [self, ev, done, s, duplicate] {
-        if (!s.ok()) {
-          self->publish_errors.fetch_add(1, std::memory_order_relaxed);
-          return done(s.with_context(fmt::format("publish '{}': not stored", ev->type())));
-        }
-        self->persisted.fetch_add(1, std::memory_order_relaxed);
-        if (duplicate) {
-          self->persist_duplicates.fetch_add(1, std::memory_order_relaxed);
-          return done(Status::OK());
-        }
-        done(self->dispatch(ev));
-      });
+      asio::post(self->persist_strand,
+                 [self, ev, done, s, duplicate] { done(self->after_append(ev, s, duplicate)); });
     });
   }
 
@@ -822,14 +829,14 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
   }
 
   bool has_responders(const Event& ev) {
-    std::shared_lock lock(subs_mu);
-    auto r = compute_match(ev.type());
-    for (const auto& s : r->subs)
-      if (s->accepts_target(ev)) return true;
-    for (const auto& g : r->groups)
-      for (const auto& m : g.members)
-        if (m->accepts_target(ev)) return true;
-    return false;
+    return with_match(ev, [&](const MatchResult& r) {
+      for (const Subscriber* s : r.subs)
+        if (s->accepts_target(ev)) return true;
+      for (const auto& g : r.groups)
+        for (const Subscriber* m : g.members)
+          if (m->accepts_target(ev)) return true;
+      return false;
+    });
   }
 
   void request(EventPtr req, std::chrono::milliseconds timeout, ReplyCallback done) {
@@ -1235,14 +1242,8 @@ BusStats EventBus::stats() const {
 }
 
 size_t EventBus::count_matching(const Event& e) {
-  ThreadMatchCache* cache = impl_->thread_cache();
-  if (cache) ++cache->depth;
-  std::shared_ptr<const MatchResult> hold;
-  const MatchResult* r = impl_->lookup(e, cache, hold);
-  const size_t n = r->subs.size() + r->groups.size();
-  if (cache) --cache->depth;
-  recycle_result(std::move(hold));
-  return n;
+  return impl_->with_match(
+      e, [](const MatchResult& r) -> size_t { return r.subs.size() + r.groups.size(); });
 }
 
 Status EventBus::shutdown(std::optional<std::chrono::milliseconds> timeout) {
