@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "bus/handler_call.h"
 #include "core/log.h"
 
 namespace chorus::bus {
@@ -63,14 +64,7 @@ void DurableSubscriber::run() {
     backoff = std::chrono::milliseconds(50);
     for (const DurableMessage& m : *batch) {
       if (!guard_.enter()) break;  // stopping: the rest stay pending and come back
-      Status st;
-      try {
-        st = handler_(m.event);
-      } catch (const std::exception& e) {
-        st = Status::Internal(fmt::format("handler threw: {}", e.what()));
-      } catch (...) {
-        st = Status::Internal("handler threw a non-standard exception");
-      }
+      Status st = call_catching([&] { return handler_(m.event); });
       guard_.exit();
       if (st.ok()) {
         delivered.fetch_add(1, std::memory_order_relaxed);

@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 
 #include "bus/durable_subscriber.h"
+#include "bus/handler_call.h"
 #include "bus/match_cache.h"
 #include "bus/request_table.h"
 #include "bus/retry.h"
@@ -668,24 +669,16 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
     entered = s.guard.enter();
     if (!entered) return Status::OK();
     ActiveScope scope(&s);
-    Status st;
-    try {
+    Status st = call_catching([&]() -> Status {
       const Chains* c = chains.load(std::memory_order_acquire);
-      if (!c || c->around.empty()) {
-        st = s.handler(ev);
-      } else {
-        const DeliveryInfo info{s.id, attempt};
-        std::function<Status(size_t)> step = [&](size_t i) -> Status {
-          if (i == c->around.size()) return s.handler(ev);
-          return c->around[i].second(ev, info, [&] { return step(i + 1); });
-        };
-        st = step(0);
-      }
-    } catch (const std::exception& e) {
-      st = Status::Internal(fmt::format("handler threw: {}", e.what()));
-    } catch (...) {
-      st = Status::Internal("handler threw a non-standard exception");
-    }
+      if (!c || c->around.empty()) return s.handler(ev);
+      const DeliveryInfo info{s.id, attempt};
+      std::function<Status(size_t)> step = [&](size_t i) -> Status {
+        if (i == c->around.size()) return s.handler(ev);
+        return c->around[i].second(ev, info, [&] { return step(i + 1); });
+      };
+      return step(0);
+    });
     s.guard.exit();
     return st;
   }

@@ -93,6 +93,9 @@ class TopicTrie {
   size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
 
+  // Test hook: nodes in the trie, the root included (1 when fully pruned).
+  size_t node_count() const { return count_nodes(root_); }
+
  private:
   struct Node;
   // A literal child, found by the segment's hash first.
@@ -160,6 +163,14 @@ class TopicTrie {
         n.erase_literal(s, h);
     }
     return n.empty();
+  }
+
+  static size_t count_nodes(const Node& n) {
+    size_t c = 1;
+    if (n.star) c += count_nodes(*n.star);
+    for (const Literal& l : n.literal)
+      if (l.node) c += count_nodes(*l.node);
+    return c;
   }
 
   Node root_;
