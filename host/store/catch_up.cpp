@@ -84,46 +84,22 @@ bool CatchUpSubscription::deliver(const StoredEvent& e) {
 }
 
 bool CatchUpSubscription::read_history(uint64_t upto) {
+  Reader reader(env_);
+  const bool whole_log = options_.stream.empty();
   for (;;) {
-    std::vector<StoredEvent> page;
-    bool more = false;
-    {
-      auto txn = env_.begin_read();
-      if (!txn.ok()) {
-        fail(txn.error());
-        return false;
-      }
-      rd::View v{txn->get(), env_.dbs(), env_.path()};
-      std::vector<rd::Hit> hits;
-      const uint64_t from = position() + 1;
-      Status s;
-      if (options_.stream.empty()) {
-        s = rd::log_hits(v, from, Direction::kForward, options_.page, upto, hits, more);
-      } else {
-        StreamRecord rec;
-        bool found = false;
-        s = rd::stream_record(v, options_.stream, rec, found);
-        if (s.ok() && found)
-          s = rd::stream_hits(v, rec.stream_id, rec.truncate_before, from, Direction::kForward,
-                              options_.page, upto, hits, more);
-      }
-      for (size_t i = 0; s.ok() && i < hits.size(); ++i) {
-        auto e = rd::load_event(v, hits[i].seq);
-        if (!e.ok()) {
-          s = e.error();
-        } else {
-          page.push_back(std::move(*e));
-        }
-      }
-      if (!s.ok()) {
-        txn->end();
-        fail(s);
-        return false;
-      }
+    const uint64_t from = position() + 1;
+    auto page = whole_log ? reader.read_all(from, Direction::kForward, options_.page, upto)
+                          : reader.read_stream(options_.stream, from, Direction::kForward,
+                                               options_.page, upto);
+    if (!page.ok()) {
+      // A stream that does not exist yet has no history: go live.
+      if (!whole_log && page.error().is(StatusCode::kNotFound)) return true;
+      fail(page.error());
+      return false;
     }
-    for (const StoredEvent& e : page)
+    for (const StoredEvent& e : page->events)
       if (!deliver(e)) return false;
-    if (!more) return true;
+    if (page->end) return true;
   }
 }
 
