@@ -152,29 +152,9 @@ Status find_existing(WriteTxn& w, const Uuid& id, Existing& out) {
 
 Status check_expected(const AppendSpec& spec, const StreamState* ss, AppendResult& out) {
   if (!ss) return Status::OK();
-  const uint64_t actual = ss->version;
-  bool ok = true;
-  switch (spec.expected.kind) {
-    case ExpectedVersion::Kind::kAny:
-      break;
-    case ExpectedVersion::Kind::kNoStream:
-      ok = !ss->exists;
-      break;
-    case ExpectedVersion::Kind::kStreamExists:
-      ok = ss->exists;
-      break;
-    case ExpectedVersion::Kind::kExact:
-      ok = actual == spec.expected.version;
-      break;
-  }
-  if (ok) return Status::OK();
-  out.actual_version = actual;
-  const std::string actual_text =
-      ss->exists ? fmt::format("{}{}", actual, ss->flags & kStreamFlagDeleted ? " (deleted)" : "")
-                 : std::string("no stream");
-  return Status::Conflict(fmt::format("stream '{}': expected version {}, actual version {}",
-                                      printable(spec.stream), spec.expected.to_string(),
-                                      actual_text));
+  Status s = check_expected_version(spec.stream, spec.expected, *ss);
+  if (!s.ok()) out.actual_version = ss->version;
+  return s;
 }
 
 // The checks of apply_append: nothing is written until all pass.
@@ -202,6 +182,30 @@ Status check_batch(WriteTxn& w, const AppendSpec& spec, StreamState*& ss,
 }
 
 }  // namespace
+
+Status check_expected_version(std::string_view stream, const ExpectedVersion& expected,
+                              const StreamState& ss) {
+  bool ok = true;
+  switch (expected.kind) {
+    case ExpectedVersion::Kind::kAny:
+      break;
+    case ExpectedVersion::Kind::kNoStream:
+      ok = !ss.exists;
+      break;
+    case ExpectedVersion::Kind::kStreamExists:
+      ok = ss.exists;
+      break;
+    case ExpectedVersion::Kind::kExact:
+      ok = ss.version == expected.version;
+      break;
+  }
+  if (ok) return Status::OK();
+  const std::string actual_text =
+      ss.exists ? fmt::format("{}{}", ss.version, ss.flags & kStreamFlagDeleted ? " (deleted)" : "")
+                : std::string("no stream");
+  return Status::Conflict(fmt::format("stream '{}': expected version {}, actual version {}",
+                                      printable(stream), expected.to_string(), actual_text));
+}
 
 Status apply_append(WriteTxn& w, const AppendSpec& spec, AppendResult& out) {
   out = AppendResult{};

@@ -96,6 +96,11 @@ struct AppendSpec {
 Status prepare_append(std::string_view stream, std::span<const EventPtr> events,
                       ExpectedVersion expected, bool system, AppendSpec& out);
 
+// OK when `ss` (the stream's state, exists or not) meets `expected`, else
+// Conflict naming the stream and both versions (append, delete_stream).
+Status check_expected_version(std::string_view stream, const ExpectedVersion& expected,
+                              const StreamState& ss);
+
 // Writer thread, inside `w`. The batch's own outcome goes to `out` (a
 // conflict, an id stored in another stream); a non-OK return is an LMDB
 // failure of the transaction.

@@ -149,24 +149,8 @@ Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion e
               fmt::format("store {}: stream '{}' does not exist", w.env.path(), printable(stream)));
           return Status::OK();
         }
-        bool ok = true;
-        switch (expected.kind) {
-          case ExpectedVersion::Kind::kAny:
-          case ExpectedVersion::Kind::kStreamExists:
-            break;
-          case ExpectedVersion::Kind::kNoStream:
-            ok = false;
-            break;
-          case ExpectedVersion::Kind::kExact:
-            ok = ss->version == expected.version;
-            break;
-        }
-        if (!ok) {
-          outcome =
-              Status::Conflict(fmt::format("stream '{}': expected version {}, actual version {}",
-                                           printable(stream), expected.to_string(), ss->version));
-          return Status::OK();
-        }
+        outcome = check_expected_version(stream, expected, *ss);
+        if (!outcome.ok()) return Status::OK();
         ss->truncate_before = ss->version + 1;
         ss->flags |= kStreamFlagDeleted;
         return w.put_stream_record(stream, *ss);
