@@ -6,9 +6,7 @@
 // writer's queue, completing through a callback or a waiting caller.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -105,25 +103,6 @@ Status check_expected_version(std::string_view stream, const ExpectedVersion& ex
 // conflict, an id stored in another stream); a non-OK return is an LMDB
 // failure of the transaction.
 Status apply_append(WriteTxn& w, const AppendSpec& spec, AppendResult& out);
-
-// A one-shot signal for a caller that waits for its op.
-class Completion {
- public:
-  void signal() {
-    std::lock_guard lock(mu_);
-    done_ = true;
-    cv_.notify_one();
-  }
-  void wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-};
 
 class AppendOp final : public WriteOp {
  public:

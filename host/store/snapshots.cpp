@@ -48,15 +48,12 @@ Status SaveSnapshotOp::apply(WriteTxn& w) {
 }
 
 void SaveSnapshotOp::complete(const Status& txn_status) {
-  std::lock_guard lock(mu_);
   if (!txn_status.ok()) result_ = txn_status;
-  done_ = true;
-  cv_.notify_one();
+  done_.signal();
 }
 
 Status SaveSnapshotOp::wait() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return done_; });
+  done_.wait();
   return result_;
 }
 

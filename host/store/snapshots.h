@@ -58,9 +58,7 @@ class SaveSnapshotOp final : public WriteOp {
   std::string stream_, state_;
   uint64_t version_;
   Status result_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
+  Completion done_;
 };
 
 // The latest snapshot of `stream` at or before `version` (kEnd: the latest);

@@ -188,6 +188,25 @@ class WriteOp {
   WriteOp* next_op = nullptr;  // the writer's queue link
 };
 
+// A one-shot signal for a caller that waits for its op.
+class Completion {
+ public:
+  void signal() {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_one();
+  }
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
 // An op made of a function, for callers that submit it and wait: FnOp op(fn);
 // writer.submit(&op); Status s = op.wait(); (the op lives on the caller's
 // stack). `fn` records its own outcome in variables the caller owns.
@@ -200,24 +219,19 @@ class FnOp final : public WriteOp {
     if (on_reset_) on_reset_();
   }
   void complete(const Status& txn_status) override {
-    std::lock_guard lock(mu_);
     txn_status_ = txn_status;
-    done_ = true;
-    cv_.notify_one();
+    done_.signal();
   }
   // The transaction's status (the op's own outcome is wherever fn put it).
   Status wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
+    done_.wait();
     return txn_status_;
   }
 
  private:
   std::function<Status(WriteTxn&)> fn_;
   std::function<void()> on_reset_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
+  Completion done_;
   Status txn_status_;
 };
 
