@@ -347,7 +347,7 @@ Status reload_group_states(Env& env, WriterState& st) {
   return Status::OK();
 }
 
-Result<std::shared_ptr<GroupState>> open_group(Env& env, Writer& writer, const GroupOptions& o,
+Result<std::shared_ptr<GroupState>> open_group(Writer& writer, const GroupOptions& o,
                                                milliseconds default_ack_timeout,
                                                uint32_t default_max_deliveries) {
   CHORUS_RETURN_IF_ERROR(validate_group_name(o.name));
@@ -436,7 +436,6 @@ Result<std::shared_ptr<GroupState>> open_group(Env& env, Writer& writer, const G
   writer.submit(&op);
   CHORUS_RETURN_IF_ERROR(op.wait());
   CHORUS_RETURN_IF_ERROR(outcome);
-  (void)env;
   return result;
 }
 

@@ -126,8 +126,7 @@ class ConsumerGroup {
 
 // Creates or opens a group (writer op, then the state is registered with
 // the writer). Used by EventStore::consumer_group().
-Result<std::shared_ptr<GroupState>> open_group(Env& env, Writer& writer,
-                                               const GroupOptions& options,
+Result<std::shared_ptr<GroupState>> open_group(Writer& writer, const GroupOptions& options,
                                                std::chrono::milliseconds default_ack_timeout,
                                                uint32_t default_max_deliveries);
 

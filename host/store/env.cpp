@@ -34,11 +34,6 @@ const std::shared_ptr<spdlog::logger>& logger() {
   return l;
 }
 
-constexpr const char* kAllDbs[] = {db::kMeta,      db::kEvents,           db::kEventIds,
-                                   db::kStreams,   db::kStreamIndex,      db::kTypes,
-                                   db::kTypeIndex, db::kCorrelationIndex, db::kTimeIndex,
-                                   db::kSnapshots, db::kGroups,           db::kGroupPending};
-
 }  // namespace
 
 Status mdb_status(int rc, std::string_view path, std::string_view what) {
@@ -186,7 +181,7 @@ Result<std::unique_ptr<Env>> Env::open(const StoreOptions& options) {
     return s;  // ~Env closes the handle and leaves the open set
   }
   env->check_readers();
-  CHORUS_RETURN_IF_ERROR(env->open_databases(options));
+  CHORUS_RETURN_IF_ERROR(env->open_databases());
   return env;
 }
 
@@ -206,7 +201,7 @@ int Env::check_readers() {
   return dead;
 }
 
-Status Env::open_databases(const StoreOptions& options) {
+Status Env::open_databases() {
   MDB_txn* txn = nullptr;
   const unsigned txn_flags = read_only_ ? MDB_RDONLY : 0;
   int rc = mdb_txn_begin(env_, nullptr, txn_flags, &txn);
@@ -277,20 +272,16 @@ Status Env::open_databases(const StoreOptions& options) {
       return fail(Status::Corruption(fmt::format("store {}: format version 0", path_)));
   }
 
-  MDB_dbi* handles[] = {
-      &dbs_.meta,         &dbs_.events,    &dbs_.event_ids,  &dbs_.streams,
-      &dbs_.stream_index, &dbs_.types,     &dbs_.type_index, &dbs_.correlation_index,
-      &dbs_.time_index,   &dbs_.snapshots, &dbs_.groups,     &dbs_.group_pending};
-  for (size_t i = 1; i < std::size(kAllDbs); ++i) {
-    rc = mdb_dbi_open(txn, kAllDbs[i], read_only_ ? 0 : MDB_CREATE, handles[i]);
+  for (size_t i = 1; i < std::size(kDatabases); ++i) {  // meta is open
+    const char* name = kDatabases[i].name;
+    rc = mdb_dbi_open(txn, name, read_only_ ? 0 : MDB_CREATE, &(dbs_.*kDatabases[i].handle));
     if (rc == MDB_NOTFOUND)
       return fail(
-          Status::Corruption(fmt::format("store {}: database '{}' is missing", path_, kAllDbs[i])));
-    if (rc != 0) return fail(mdb_status(rc, path_, fmt::format("open database '{}'", kAllDbs[i])));
+          Status::Corruption(fmt::format("store {}: database '{}' is missing", path_, name)));
+    if (rc != 0) return fail(mdb_status(rc, path_, fmt::format("open database '{}'", name)));
   }
   rc = mdb_txn_commit(txn);
   if (rc != 0) return mdb_status(rc, path_, "commit the opening transaction");
-  (void)options;
   return Status::OK();
 }
 

@@ -32,6 +32,7 @@
 #include <lmdb.h>
 
 #include "core/status.h"
+#include "store/store_format.h"
 #include "store/store_options.h"
 
 namespace chorus::store {
@@ -41,6 +42,27 @@ struct Dbs {
   MDB_dbi meta = 0, events = 0, event_ids = 0, streams = 0, stream_index = 0, types = 0,
           type_index = 0, correlation_index = 0, time_index = 0, snapshots = 0, groups = 0,
           group_pending = 0;
+};
+
+// Every database: its name (store_format.h) and its handle in Dbs; `meta`
+// first (it is opened before the others).
+struct DbEntry {
+  const char* name;
+  MDB_dbi Dbs::*handle;
+};
+inline constexpr DbEntry kDatabases[] = {
+    {db::kMeta, &Dbs::meta},
+    {db::kEvents, &Dbs::events},
+    {db::kEventIds, &Dbs::event_ids},
+    {db::kStreams, &Dbs::streams},
+    {db::kStreamIndex, &Dbs::stream_index},
+    {db::kTypes, &Dbs::types},
+    {db::kTypeIndex, &Dbs::type_index},
+    {db::kCorrelationIndex, &Dbs::correlation_index},
+    {db::kTimeIndex, &Dbs::time_index},
+    {db::kSnapshots, &Dbs::snapshots},
+    {db::kGroups, &Dbs::groups},
+    {db::kGroupPending, &Dbs::group_pending},
 };
 
 // Shared/exclusive gate with writer (exclusive) priority; see above.
@@ -145,7 +167,7 @@ class Env {
   };
   Usage usage() const;  // one info() call
   Env() = default;
-  Status open_databases(const StoreOptions& options);
+  Status open_databases();
 
   MDB_env* env_ = nullptr;
   Dbs dbs_;

@@ -245,9 +245,8 @@ Result<std::unique_ptr<CatchUpSubscription>> EventStore::subscribe(CatchUpOption
 
 Result<std::unique_ptr<ConsumerGroup>> EventStore::consumer_group(const GroupOptions& options) {
   CHORUS_RETURN_IF_ERROR(writable("use consumer groups"));
-  CHORUS_ASSIGN_OR_RETURN(auto state,
-                          open_group(*env_, *writer_, options, options_.group_ack_timeout,
-                                     options_.group_max_deliveries));
+  CHORUS_ASSIGN_OR_RETURN(auto state, open_group(*writer_, options, options_.group_ack_timeout,
+                                                 options_.group_max_deliveries));
   return std::make_unique<ConsumerGroup>(*env_, *writer_, std::move(state));
 }
 
@@ -288,21 +287,9 @@ Result<StoreStats> EventStore::stats() {
   {
     CHORUS_ASSIGN_OR_RETURN(Env::ReadTxn txn, env_->begin_read());
     const Dbs& d = env_->dbs();
-    const std::pair<const char*, MDB_dbi> dbs[] = {{db::kMeta, d.meta},
-                                                   {db::kEvents, d.events},
-                                                   {db::kEventIds, d.event_ids},
-                                                   {db::kStreams, d.streams},
-                                                   {db::kStreamIndex, d.stream_index},
-                                                   {db::kTypes, d.types},
-                                                   {db::kTypeIndex, d.type_index},
-                                                   {db::kCorrelationIndex, d.correlation_index},
-                                                   {db::kTimeIndex, d.time_index},
-                                                   {db::kSnapshots, d.snapshots},
-                                                   {db::kGroups, d.groups},
-                                                   {db::kGroupPending, d.group_pending}};
-    for (const auto& [name, dbi] : dbs) {
+    for (const auto& [name, handle] : kDatabases) {
       MDB_stat s;
-      const int rc = mdb_stat(txn.get(), dbi, &s);
+      const int rc = mdb_stat(txn.get(), d.*handle, &s);
       if (rc != 0) return mdb_status(rc, options_.path, fmt::format("stat '{}'", name));
       st.databases.push_back(
           DatabaseStats{name, s.ms_entries,
