@@ -18,10 +18,12 @@ namespace {
 // A subscriber with queue bound 2 whose first delivery blocks on `gate`, so
 // that what follows fills the queue deterministically.
 struct Slow {
-  IoThreads io;
-  EventBus bus{io.io};
+  // Declared before the io threads and the bus: the handler uses them, so
+  // they must outlive the bus (whose destructor drains through the handler).
   Gate gate;
   Recorder rec;
+  IoThreads io;
+  EventBus bus{io.io};
   explicit Slow(OverflowPolicy policy, std::chrono::milliseconds block_timeout = 1000ms) {
     SubscribeOptions o;
     o.subscriber_id = "slow";

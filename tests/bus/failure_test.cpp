@@ -289,11 +289,15 @@ TEST_CASE("breaker state machine with explicit time") {
   CHECK(t->to == bus::CircuitBreaker::State::kHalfOpen);
   t.reset();
   b.record(false, 105 * ms, t);  // failure while half-open re-opens
+  REQUIRE(t);
   CHECK(t->to == bus::CircuitBreaker::State::kOpen);
   t.reset();
   CHECK(b.allow(206 * ms, t));
+  REQUIRE(t);  // the open period passed again: half-open once more
+  CHECK(t->to == bus::CircuitBreaker::State::kHalfOpen);
   t.reset();
   b.record(true, 207 * ms, t);
+  REQUIRE(t);
   CHECK(t->to == bus::CircuitBreaker::State::kClosed);
 }
 

@@ -111,9 +111,11 @@ TEST_CASE("removing prunes: a trie emptied by removals matches nothing") {
     pats.push_back(random_pattern(rng));
     trie.insert(pats.back(), &s);
   }
+  CHECK(trie.node_count() > 1);  // the inserts built branches to prune
   for (size_t i = 0; i < subs.size(); ++i)
     CHECK(trie.remove(pats[i], &subs[i]));
   CHECK(trie.empty());
+  CHECK(trie.node_count() == 1);  // every branch pruned: the root only
   for (int i = 0; i < 100; ++i)
     CHECK(matches(trie, random_topic(rng)).empty());
 }

@@ -85,6 +85,8 @@ TEST_CASE("persistent types are stored before they are delivered") {
   REQUIRE(bus.publish(make_event("task.marker")).ok());
   REQUIRE(rec.wait_count(3));
   CHECK(rec.size() == 3);
+  // Exactly these, in publish order: the duplicate order.placed is not among them.
+  CHECK(rec.types() == std::vector<std::string>{"order.placed", "task.created", "task.marker"});
   CHECK(bus.stats().persisted == 2);
   CHECK(bus.stats().persist_duplicates == 1);
 }

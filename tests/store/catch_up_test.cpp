@@ -202,9 +202,29 @@ TEST_CASE("catch-up: stop from outside and bad options") {
   o.stream = "$bad\n";
   CHECK(store->subscribe(o).status().is(StatusCode::kInvalidArgument));
   o.stream.clear();
+  Collector first;
+  o.on_event = [&](const StoredEvent& e) { first.add(e); };
   auto sub = store->subscribe(o);
   REQUIRE(sub.ok());
+  // It delivers before the stop...
+  REQUIRE(store->append(ev()).ok());
+  REQUIRE(first.wait_for(1));
   (*sub)->stop();
   (*sub)->stop();  // idempotent
-  REQUIRE(store->append(ev()).ok());
+  // ... and nothing after it: a second subscription sees the next append,
+  // the stopped one does not.
+  Collector second;
+  CatchUpOptions o2;
+  o2.on_event = [&](const StoredEvent& e) { second.add(e); };
+  auto sub2 = store->subscribe(o2);
+  REQUIRE(sub2.ok());
+  auto r = store->append(ev());
+  REQUIRE(r.ok());
+  REQUIRE(second.wait_for(2));
+  CHECK(second.events().back().seq == r.first_seq);
+  CHECK(first.events().size() == 1);
+  // Still none once both are gone (their threads joined).
+  sub->reset();
+  sub2->reset();
+  CHECK(first.events().size() == 1);
 }

@@ -2,6 +2,8 @@
 // random bytes, version bytes, names and the glob.
 #include "store/records.h"
 
+#include <functional>
+#include <iterator>
 #include <random>
 
 #include "core/event_codec.h"
@@ -81,15 +83,41 @@ TEST_CASE("records: every truncation and a future version byte are errors - not 
       encode_group_record({1, kGroupSourceStream, "s", 2, 3, 4, 5}),
       encode_pending_value(1, 2, "c"),
   };
-  for (const std::string& v : values) {
-    for (size_t n = 0; n < v.size(); ++n)
+  // Each value's own decoder (for the event value: the header, then the
+  // record peek with its checksum, then the full record decode); true when
+  // the whole chain succeeds.
+  using Decoder = std::function<bool(std::string_view)>;
+  const Decoder decoders[] = {
+      [](std::string_view b) {
+        auto dv = decode_event_value(b, 7);
+        if (!dv.ok()) return false;
+        if (!peek_record(dv->record, 7, true).ok()) return false;
+        return decode_event(dv->record).ok();
+      },
+      [](std::string_view b) { return decode_stream_record(b, "s").ok(); },
+      [](std::string_view b) { return decode_snapshot_value(b, "s", 1).ok(); },
+      [](std::string_view b) { return decode_group_record(b, "g").ok(); },
+      [](std::string_view b) { return decode_pending_value(b, "g", 1).ok(); },
+  };
+  static_assert(std::size(values) == std::size(decoders));
+  for (size_t i = 0; i < std::size(values); ++i) {
+    const std::string& v = values[i];
+    const Decoder& decode = decoders[i];
+    INFO("value " << i);
+    REQUIRE(decode(v));  // the untouched value decodes
+    for (size_t n = 0; n < v.size(); ++n) {
+      INFO("truncated to " << n << " of " << v.size() << " bytes");
       decode_all(std::string_view(v).substr(0, n));
+      CHECK_FALSE(decode(std::string_view(v).substr(0, n)));
+    }
     std::string future = v;
     future[0] = 0x7f;
     decode_all(future);
+    CHECK_FALSE(decode(future));
     std::string zero = v;
     zero[0] = 0;
     decode_all(zero);
+    CHECK_FALSE(decode(zero));
   }
   // Spot checks of the codes and messages.
   CHECK(decode_event_value("", 5).status().is(StatusCode::kCorruption));

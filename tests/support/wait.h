@@ -60,12 +60,14 @@ class Recorder {
 
 class Gate {
  public:
-  // Called by a handler: counts itself in, then waits until open().
-  void pass() {
+  // Called by a handler: counts itself in, then waits until open(), or at
+  // most `timeout` so that a failing test cannot hang forever. Returns
+  // whether the gate was opened (false: the deadline passed).
+  bool pass(std::chrono::milliseconds timeout = kWait) {
     std::unique_lock lock(mu_);
     ++entered_;
     cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
+    return cv_.wait_for(lock, timeout, [&] { return open_; });
   }
   bool entered(size_t n, std::chrono::milliseconds timeout = kWait) {
     std::unique_lock lock(mu_);
