@@ -297,6 +297,39 @@ TEST_CASE("the bus's dead letters are stored and survive a restart") {
   CHECK((*dls)->size() == 1);
 }
 
+TEST_CASE(
+    "a dead letter whose subscriber id now names a durable subscription is not replayed to it") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto dls = cli::StoreDeadLetters::open(*store);
+  REQUIRE(dls.ok());
+  IoThreads io;
+  EventBus bus(io.io, {}, std::move(*dls));
+  REQUIRE(bus.set_durable_log(std::make_shared<cli::StoreDurableLog>(*store), {}).ok());
+  bus::SubscribeOptions o;
+  o.subscriber_id = "worker";
+  o.retry = quick_retry(1);
+  o.mode = bus::DeliveryMode::kInline;
+  auto sid = bus.subscribe(
+      "job.*", [](const EventPtr&) { return Status::Internal("boom"); }, o);
+  REQUIRE(sid.ok());
+  REQUIRE(bus.publish(make_event("job.a")).ok());
+  auto list = bus.dead_letters().list({});
+  REQUIRE(list.size() == 1);
+  // The name passes to a durable subscription (as after a restart with
+  // another configuration): a durable subscriber is not a bus subscriber.
+  REQUIRE(bus.unsubscribe(*sid).ok());
+  bus::DurableOptions d;
+  d.subscriber_id = "worker";
+  REQUIRE(bus.subscribe_durable(
+                 "g", "job.*", [](const EventPtr&) { return Status::OK(); }, d)
+              .ok());
+  Status r = bus.replay_dead_letter(list[0].id, bus::ReplayTarget::kOriginalSubscriber);
+  CHECK(r.is(StatusCode::kNotFound));
+  CHECK(r.message().find("'worker'") != std::string::npos);
+  CHECK(bus.dead_letters().size() == 1);  // kept
+}
+
 TEST_CASE("durable subscriptions need a durable log and a valid pattern") {
   IoThreads io;
   EventBus bus(io.io);
