@@ -3,55 +3,49 @@
 #include <cstdio>
 
 #include <fmt/core.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cli/load_config.h"
 #include "config/config.h"
 
 namespace chorus::cli {
 
 int cmd_check(const CheckOptions& options) {
+  if (!options.json) {
+    if (!load_config_or_report(options.config_path, "")) return kExitFailure;
+    fmt::print("{}: ok\n", options.config_path);
+    return kExitOk;
+  }
   config::ConfigErrors errors;
   auto cfg = config::load_config(options.config_path, {}, &errors);
-  if (options.json) {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  JsonOutput out;
+  auto& w = out.w;
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(cfg.ok());
+  w.Key("file");
+  out.string(options.config_path);
+  w.Key("errors");
+  w.StartArray();
+  for (const auto& e : errors.errors) {
     w.StartObject();
-    w.Key("ok");
-    w.Bool(cfg.ok());
     w.Key("file");
-    w.String(options.config_path);
-    w.Key("errors");
-    w.StartArray();
-    for (const auto& e : errors.errors) {
-      w.StartObject();
-      w.Key("file");
-      w.String(e.file);
-      w.Key("line");
-      w.Int(e.line);
-      w.Key("column");
-      w.Int(e.column);
-      w.Key("path");
-      w.String(e.path);
-      w.Key("message");
-      w.String(e.message);
-      w.EndObject();
-    }
-    w.EndArray();
+    out.string(e.file);
+    w.Key("line");
+    w.Int(e.line);
+    w.Key("column");
+    w.Int(e.column);
+    w.Key("path");
+    out.string(e.path);
+    w.Key("message");
+    out.string(e.message);
     w.EndObject();
-    fmt::print("{}\n", std::string_view(buf.GetString(), buf.GetSize()));
-    return cfg.ok() ? kExitOk : kExitFailure;
   }
-  if (!cfg.ok()) {
-    for (const auto& e : errors.errors)
-      fmt::print(stderr, "{}\n", e.to_string());
-    fmt::print(stderr, "{}: {} error{}\n", options.config_path, errors.errors.size(),
-               errors.errors.size() == 1 ? "" : "s");
-    return kExitFailure;
-  }
-  fmt::print("{}: ok\n", options.config_path);
-  return kExitOk;
+  w.EndArray();
+  w.EndObject();
+  out.print();
+  return cfg.ok() ? kExitOk : kExitFailure;
 }
 
 }  // namespace chorus::cli

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "config/config.h"
-#include "store/store_options.h"
 
 namespace chorus::cli {
 
@@ -74,13 +73,5 @@ int cmd_store_read(const StoreReadOptions& options);
 int cmd_store_events(const StoreEventsOptions& options);
 int cmd_store_export(const StoreExportOptions& options);
 int cmd_store_import(const StoreImportOptions& options);
-
-// The store's options from a configuration (path = <data_dir>/store, where
-// data_dir is `data_dir` when not empty, else config.host.data_dir).
-store::StoreOptions store_options_from(const config::Config& config,
-                                       const std::string& data_dir = {});
-
-// "0.1.0 (git abcdef1234)".
-std::string version_string();
 
 }  // namespace chorus::cli

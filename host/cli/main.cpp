@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "runtime/version.h"
 
 namespace {
 
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"Chorus: a scriptable plugin host for event-driven multi-agent systems.", "chorus"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "chorus " + version_string());
+  app.set_version_flag("--version", "chorus " + chorus::runtime::version_string());
   app.footer(
       "Run 'chorus COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failure, 2 usage "
       "error.\n");

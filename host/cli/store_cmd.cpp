@@ -19,12 +19,15 @@
 #include <rapidjson/writer.h>
 
 #include "cli/commands.h"
-#include "cli/data_dir.h"
+#include "cli/load_config.h"
 #include "core/clock.h"
 #include "core/cloudevents.h"
 #include "core/text.h"
 #include "core/time_format.h"
 #include "core/topic.h"
+#include "core/units.h"
+#include "runtime/data_dir.h"
+#include "runtime/options_from_config.h"
 #include "store/event_store.h"
 #include "store/reader.h"
 
@@ -40,22 +43,21 @@ using store::StoredEvent;
 constexpr std::string_view kVersionAttr = "streamversion";
 constexpr size_t kPage = 1000;
 
+// An error whose message is empty was already printed (config errors).
 int fail(const Status& s) {
-  fmt::print(stderr, "chorus: {}\n", s.message());
+  if (!s.message().empty()) fmt::print(stderr, "chorus: {}\n", s.message());
   return kExitFailure;
 }
 
 Result<config::Config> config_of(const StoreLocation& where) {
-  if (where.config_path.empty()) return config::default_config();
-  config::ConfigErrors errors;
-  auto cfg = config::load_config(where.config_path, {}, &errors);
-  if (!cfg.ok()) return cfg.error();
-  return cfg;
+  auto cfg = load_config_or_report(where.config_path, "store not opened");
+  if (!cfg) return Status::InvalidArgument("");
+  return std::move(*cfg);
 }
 
 Result<std::unique_ptr<EventStore>> open_store(const StoreLocation& where, bool read_only) {
   CHORUS_ASSIGN_OR_RETURN(config::Config cfg, config_of(where));
-  store::StoreOptions o = store_options_from(cfg, where.data_dir);
+  store::StoreOptions o = runtime::store_options_from(cfg, where.data_dir);
   o.read_only = read_only;
   o.retention.clear();  // the host enforces retention, not the CLI
   return EventStore::open(o);
@@ -75,23 +77,12 @@ std::string human_bytes(uint64_t n) {
 // "2026-11-23T05:54:28Z", or a duration ago: "90s", "15m", "2h", "7d".
 Result<int64_t> parse_time(std::string_view text, std::string_view flag) {
   if (auto t = parse_rfc3339(text); t.ok()) return *t;
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  const std::string_view unit(p, static_cast<size_t>(text.data() + text.size() - p));
-  int64_t scale = 0;
-  if (unit == "s")
-    scale = 1'000'000'000LL;
-  else if (unit == "m")
-    scale = 60'000'000'000LL;
-  else if (unit == "h")
-    scale = 3'600'000'000'000LL;
-  else if (unit == "d")
-    scale = 86'400'000'000'000LL;
-  if (ec != std::errc() || text.empty() || scale == 0 || n < 0 || n > INT64_MAX / scale)
+  const auto ago = parse_duration(text);
+  if (!ago)
     return Status::InvalidArgument(
         fmt::format("{} '{}' is neither an RFC 3339 time nor a duration like 15m, 2h or 7d", flag,
                     printable(text)));
-  return wall_clock_ns() - n * scale;
+  return wall_clock_ns() - ago->count();
 }
 
 // One event as a JSON object: {"seq":..,"version":..,"event":{CloudEvent}}.
@@ -161,33 +152,6 @@ void export_line(const StoredEvent& e, std::string& line) {
 }
 
 }  // namespace
-
-store::StoreOptions store_options_from(const config::Config& c, const std::string& data_dir) {
-  store::StoreOptions o;
-  o.path = (data_dir.empty() ? c.host.data_dir : data_dir) + "/store";
-  switch (c.store.durability) {
-    case config::StoreDurability::kAlways:
-      o.durability = store::Durability::kAlways;
-      break;
-    case config::StoreDurability::kInterval:
-      o.durability = store::Durability::kInterval;
-      break;
-    case config::StoreDurability::kNone:
-      o.durability = store::Durability::kNone;
-      break;
-  }
-  o.sync_interval = c.store.sync_interval;
-  o.map_initial = c.store.map_initial;
-  o.map_max = c.store.map_max;
-  o.map_growth = c.store.map_growth;
-  o.retention_interval = c.store.retention_interval;
-  o.retention_batch = static_cast<size_t>(c.store.retention_batch);
-  for (const auto& r : c.store.retention)
-    o.retention.push_back(store::RetentionRule{r.pattern, r.max_age, r.max_count});
-  o.group_ack_timeout = c.store.group_ack_timeout;
-  o.group_max_deliveries = c.store.group_max_deliveries;
-  return o;
-}
 
 int cmd_store_stat(const StoreStatOptions& options) {
   auto s = open_store(options.where, true);
@@ -474,7 +438,7 @@ int cmd_store_import(const StoreImportOptions& o) {
   if (!cfg.ok()) return fail(cfg.error());
   const std::string data_dir = o.where.data_dir.empty() ? cfg->host.data_dir : o.where.data_dir;
   // Import writes: it must be the only writer, so it takes the host's lock.
-  auto lock = DataDirLock::acquire(data_dir);
+  auto lock = runtime::DataDirLock::acquire(data_dir);
   if (!lock.ok())
     return fail(Status(lock.error().code(),
                        fmt::format("import: {}; stop the host first (import writes to the store)",
@@ -488,7 +452,7 @@ int cmd_store_import(const StoreImportOptions& o) {
           fmt::format("import: cannot read {}: {}", o.input, std::strerror(errno))));
     in = &file;
   }
-  store::StoreOptions so = store_options_from(*cfg, data_dir);
+  store::StoreOptions so = runtime::store_options_from(*cfg, data_dir);
   so.retention.clear();
   auto opened = EventStore::open(so);
   if (!opened.ok()) return fail(opened.error());

@@ -1,27 +1,27 @@
-// `chorus version`: the version compiled in by CMake (project version and git
-// revision at configure time).
+// `chorus version`: the version compiled in (runtime/version.h).
+#include "runtime/version.h"
+
 #include <cstdio>
 
 #include <fmt/core.h>
 
 #include "cli/commands.h"
-
-#ifndef CHORUS_VERSION
-#define CHORUS_VERSION "0.0.0"
-#endif
-#ifndef CHORUS_GIT_REV
-#define CHORUS_GIT_REV "unknown"
-#endif
+#include "cli/json_output.h"
 
 namespace chorus::cli {
 
-std::string version_string() { return fmt::format("{} (git {})", CHORUS_VERSION, CHORUS_GIT_REV); }
-
 int cmd_version(bool json) {
   if (json) {
-    fmt::print("{{\"version\":\"{}\",\"git\":\"{}\"}}\n", CHORUS_VERSION, CHORUS_GIT_REV);
+    JsonOutput out;
+    out.w.StartObject();
+    out.w.Key("version");
+    out.string(runtime::version_number());
+    out.w.Key("git");
+    out.string(runtime::git_revision());
+    out.w.EndObject();
+    out.print();
   } else {
-    fmt::print("chorus {}\n", version_string());
+    fmt::print("chorus {}\n", runtime::version_string());
   }
   return kExitOk;
 }

@@ -146,6 +146,7 @@ Result<Config> parse_config(std::string_view yaml, const std::string& file,
   top.finish();
   if (!ctx.errors.empty()) return fail(ctx, errors);
   if (errors) errors->errors.clear();
+  cfg.settings = std::move(ctx.settings);
   return cfg;
 }
 

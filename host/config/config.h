@@ -5,6 +5,7 @@
 // parse function, a member here, and one line in the table in config.cpp.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "config/bus_section.h"
@@ -19,6 +20,10 @@ namespace chorus::config {
 
 struct Config {
   std::string file;  // the file it came from; empty for built-in defaults
+  // Every value the file set, by key path ("log.level" -> "debug", lists as
+  // "[a, b]"), after ${VAR} substitution. Keys left out are at their
+  // defaults. A reload compares two of these to say what changed.
+  std::map<std::string, std::string> settings;
   HostSection host;
   LogSection log;
   BusSection bus;

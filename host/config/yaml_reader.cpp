@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "core/text.h"
+#include "core/units.h"
 
 namespace chorus::config {
 namespace {
@@ -147,6 +148,7 @@ bool MapReader::scalar(std::string_view key, std::string& out, std::string_view 
     return false;
   }
   out = std::move(*sub);
+  ctx_->settings[child_path(key)] = out;
   return true;
 }
 
@@ -217,32 +219,17 @@ bool MapReader::duration_us(std::string_view key, int64_t& out_us, int64_t min_u
       "a duration from {}{} to {}{}, like {}", min_us / scale_us, unit, max_us / scale_us, unit,
       scale_us == 1 ? "50us, 2ms or 1s" : "500ms, 5s, 2m or 1h");
   if (!scalar(key, v, expected)) return false;
-  double x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  std::string_view u(p, static_cast<size_t>(v.data() + v.size() - p));
-  double scale = 0;
-  if (u == "us")
-    scale = 1;
-  else if (u == "ms")
-    scale = 1e3;
-  else if (u == "s")
-    scale = 1e6;
-  else if (u == "m")
-    scale = 60e6;
-  else if (u == "h")
-    scale = 3600e6;
-  else if (u.empty() && ec == std::errc() && x == 0)
-    scale = 1;  // a bare 0 needs no unit
-  if (ec != std::errc() || v.empty() || scale == 0 || x < 0 || !std::isfinite(x)) {
+  const auto d = parse_duration(v);
+  if (!d) {
     bad_value(key, fmt::format("'{}' is not a duration (expected {})", printable(v), expected));
     return false;
   }
-  const double us = x * scale;
-  if (us < static_cast<double>(min_us) || us > static_cast<double>(max_us)) {
+  const int64_t us = (d->count() + 500) / 1000;
+  if (us < min_us || us > max_us) {
     bad_value(key, fmt::format("{} is out of range (expected {})", v, expected));
     return false;
   }
-  out_us = static_cast<int64_t>(std::llround(us));
+  out_us = us;
   return true;
 }
 
@@ -264,37 +251,16 @@ void MapReader::bytes(std::string_view key, uint64_t& out, uint64_t min, uint64_
   const std::string expected =
       fmt::format("a size from {} to {} bytes, like 65536, 512KiB, 64MiB or 1GiB", min, max);
   if (!scalar(key, v, expected)) return;
-  uint64_t x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  std::string_view unit(p, static_cast<size_t>(v.data() + v.size() - p));
-  uint64_t scale = 0;
-  if (unit.empty() || unit == "B")
-    scale = 1;
-  else if (unit == "KiB")
-    scale = 1ull << 10;
-  else if (unit == "MiB")
-    scale = 1ull << 20;
-  else if (unit == "GiB")
-    scale = 1ull << 30;
-  else if (unit == "TiB")
-    scale = 1ull << 40;
-  else if (unit == "KB" || unit == "kB")
-    scale = 1'000;
-  else if (unit == "MB")
-    scale = 1'000'000;
-  else if (unit == "GB")
-    scale = 1'000'000'000;
-  else if (unit == "TB")
-    scale = 1'000'000'000'000;
-  if (ec != std::errc() || v.empty() || scale == 0) {
+  const auto x = parse_byte_size(v);
+  if (!x) {
     bad_value(key, fmt::format("'{}' is not a size (expected {})", printable(v), expected));
     return;
   }
-  if (x > max / scale || x * scale < min) {
+  if (*x > max || *x < min) {
     bad_value(key, fmt::format("{} is out of range (expected {})", v, expected));
     return;
   }
-  out = x * scale;
+  out = *x;
 }
 
 void MapReader::string_list(std::string_view key, std::vector<std::string>& out,
@@ -338,7 +304,12 @@ void MapReader::string_list(std::string_view key, std::vector<std::string>& out,
     }
     result.push_back(std::move(*sub));
   }
-  if (ok) out = std::move(result);
+  if (!ok) return;
+  std::string text = "[";
+  for (size_t i = 0; i < result.size(); ++i)
+    text += (i ? ", " : "") + result[i];
+  ctx_->settings[child_path(key)] = text + "]";
+  out = std::move(result);
 }
 
 std::optional<MapReader> MapReader::map(std::string_view key) {

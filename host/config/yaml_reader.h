@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,8 @@ struct ReadContext {
   std::string file;
   EnvLookup env;
   ConfigErrors errors;
+  // Every value read, by key path (Config::settings).
+  std::map<std::string, std::string> settings;
 
   void error(const YAML::Mark& mark, std::string path, std::string message);
 };

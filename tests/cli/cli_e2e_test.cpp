@@ -58,6 +58,37 @@ TEST_CASE("run: SIGINT stops with exit 0 and SIGHUP requests a reload") {
   CHECK(*code == 0);
 }
 
+TEST_CASE("run: SIGHUP applies a valid edited config and refuses an invalid one") {
+  TempDir dir;
+  const std::string cfg = config_for(dir);
+  Subprocess p({kChorus, "run", cfg});
+  REQUIRE(p.wait_for_line("ready", 20s));
+
+  // A valid edit: the log level applies now, the queue bound after a restart.
+  config_for(dir, "log:\n  level: debug\nbus:\n  queue_bound: 5000\n");
+  p.signal(SIGHUP);
+  INFO(p.err());
+  REQUIRE(p.wait_for_line(
+      "reload: bus.queue_bound: (default) -> 5000 (takes effect after a restart)", 10s));
+  REQUIRE(p.wait_for_line("reload: log.level: (default) -> debug (applied)", 10s));
+  REQUIRE(p.wait_for_line("debug [host] reload: log level and format applied", 10s));
+  REQUIRE(p.wait_for_line("reload: 2 changes read from " + cfg, 10s));
+
+  // An invalid edit: every error with file:line:col, nothing changes.
+  config_for(dir, "log:\n  level: loud\n");
+  p.signal(SIGHUP);
+  REQUIRE(p.wait_for_line(cfg + ":5:10: log.level: 'loud' is not valid", 10s));
+  REQUIRE(p.wait_for_line("reload refused: " + cfg + " has 1 error; nothing changed", 10s));
+
+  // The running configuration is still the valid one: reading it again
+  // finds no change.
+  config_for(dir, "log:\n  level: debug\nbus:\n  queue_bound: 5000\n");
+  p.signal(SIGHUP);
+  REQUIRE(p.wait_for_line("reload: " + cfg + " has no changes", 10s));
+  p.signal(SIGTERM);
+  CHECK(p.wait_exit(10s) == 0);
+}
+
 TEST_CASE("run: JSON log lines when log.format is json") {
   TempDir dir;
   Subprocess p({kChorus, "run", config_for(dir, "log:\n  format: json\n  level: debug\n")});

@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "bus_test_util.h"
-#include "cli/store_bridge.h"
+#include "runtime/store_bridge.h"
 #include "store/dead_letter.h"
 #include "store/store_format.h"
 #include "support/temp_dir.h"
@@ -53,7 +53,7 @@ TEST_CASE("persistent types are stored before they are delivered") {
   auto store = open_store(dir);
   IoThreads io;
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<cli::StoreDurableLog>(*store), {"order.*"}).ok());
+  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
   std::atomic<uint64_t> seen_stored{0};
   Recorder rec;
   REQUIRE(bus.subscribe("**",
@@ -96,7 +96,7 @@ TEST_CASE("async publishes of persistent types complete after storage, in commit
   auto store = open_store(dir);
   IoThreads io(2);
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<cli::StoreDurableLog>(*store), {"order.**"}).ok());
+  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.**"}).ok());
   std::mutex mu;
   std::vector<int> delivered;
   SubscribeOptions inline_opts;
@@ -135,7 +135,7 @@ TEST_CASE("a durable subscription gets every stored event and acks it") {
   {
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<cli::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     Recorder rec;
     bus::DurableOptions o;
     o.subscriber_id = "billing-1";
@@ -176,7 +176,7 @@ TEST_CASE("a failing durable handler is redelivered and then dead-lettered by th
   auto store = open_store(dir);
   IoThreads io;
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<cli::StoreDurableLog>(*store), {"order.*"}).ok());
+  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
   std::atomic<int> calls{0};
   bus::DurableOptions o;
   o.from_beginning = true;
@@ -210,7 +210,7 @@ TEST_CASE("a durable subscription resumes after a restart without losing events"
     auto store = open_store(dir);
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<cli::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     bus::DurableOptions o;
     o.batch = 1;
     std::atomic<int> handled{0};
@@ -246,7 +246,7 @@ TEST_CASE("a durable subscription resumes after a restart without losing events"
     auto store = open_store(dir);
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<cli::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     auto sid = bus.subscribe_durable("audit", "order.*", [&](const EventPtr& e) {
       std::lock_guard lock(mu);
       seen.insert(std::string(e->data()));
@@ -265,7 +265,7 @@ TEST_CASE("the bus's dead letters are stored and survive a restart") {
   uint64_t first_id = 0;
   {
     auto store = open_store(dir);
-    auto dls = cli::StoreDeadLetters::open(*store);
+    auto dls = runtime::StoreDeadLetters::open(*store);
     REQUIRE(dls.ok());
     IoThreads io;
     EventBus bus(io.io, {}, std::move(*dls));
@@ -288,7 +288,7 @@ TEST_CASE("the bus's dead letters are stored and survive a restart") {
     CHECK(bus.dead_letters().size() == 1);
   }
   auto store = open_store(dir);
-  auto dls = cli::StoreDeadLetters::open(*store);
+  auto dls = runtime::StoreDeadLetters::open(*store);
   REQUIRE(dls.ok());
   auto list = (*dls)->list({});
   REQUIRE(list.size() == 1);
@@ -301,11 +301,11 @@ TEST_CASE(
     "a dead letter whose subscriber id now names a durable subscription is not replayed to it") {
   TempDir dir;
   auto store = open_store(dir);
-  auto dls = cli::StoreDeadLetters::open(*store);
+  auto dls = runtime::StoreDeadLetters::open(*store);
   REQUIRE(dls.ok());
   IoThreads io;
   EventBus bus(io.io, {}, std::move(*dls));
-  REQUIRE(bus.set_durable_log(std::make_shared<cli::StoreDurableLog>(*store), {}).ok());
+  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {}).ok());
   bus::SubscribeOptions o;
   o.subscriber_id = "worker";
   o.retry = quick_retry(1);

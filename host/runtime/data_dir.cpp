@@ -1,6 +1,6 @@
 // Data directory creation and the LOCK file (flock, released by the kernel
 // when the process dies, so a crash never leaves a stale lock).
-#include "cli/data_dir.h"
+#include "runtime/data_dir.h"
 
 #include <cerrno>
 #include <cstring>
@@ -11,7 +11,7 @@
 
 #include <fmt/core.h>
 
-namespace chorus::cli {
+namespace chorus::runtime {
 
 Result<DataDirLock> DataDirLock::acquire(const std::string& path) {
   namespace fs = std::filesystem;
@@ -55,4 +55,4 @@ DataDirLock::~DataDirLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
-}  // namespace chorus::cli
+}  // namespace chorus::runtime

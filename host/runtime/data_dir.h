@@ -6,7 +6,7 @@
 
 #include "core/status.h"
 
-namespace chorus::cli {
+namespace chorus::runtime {
 
 // Holds an exclusive flock on <data_dir>/LOCK for its lifetime.
 class DataDirLock {
@@ -30,4 +30,4 @@ class DataDirLock {
   std::string path_;
 };
 
-}  // namespace chorus::cli
+}  // namespace chorus::runtime

@@ -1,10 +1,8 @@
 // The `store:` configuration section: defaults, every key, errors with
-// file:line:col, and the mapping onto StoreOptions used by the host.
+// file:line:col. (Its mapping onto StoreOptions: tests/runtime.)
 #include <catch2/catch.hpp>
 
-#include "cli/commands.h"
 #include "config/config.h"
-#include "store/store_options.h"
 
 using namespace chorus;
 using namespace chorus::config;
@@ -73,17 +71,6 @@ store:
   CHECK(s.retention[2].pattern == "audit-*");  // file order kept: the first match applies
   CHECK(s.group_ack_timeout == 45s);
   CHECK(s.group_max_deliveries == 7);
-
-  auto o = cli::store_options_from(*r, "");
-  CHECK(o.path == "/var/lib/x/store");
-  CHECK(o.durability == store::Durability::kInterval);
-  CHECK(o.sync_interval == 25ms);
-  CHECK(o.map_initial == 128ull << 20);
-  CHECK(o.retention.size() == 3);
-  CHECK(o.retention[0].max_age == 720h);
-  CHECK(o.retention_batch == 500);
-  CHECK(o.group_max_deliveries == 7);
-  CHECK(cli::store_options_from(*r, "/other").path == "/other/store");
 }
 
 TEST_CASE("store config: errors name file - line - column and key") {

@@ -1,5 +1,5 @@
 // Store adapters for the bus: appends, consumer groups, durable dead letters.
-#include "cli/store_bridge.h"
+#include "runtime/store_bridge.h"
 
 #include <charconv>
 
@@ -9,7 +9,7 @@
 #include "store/dead_letter.h"
 #include "store/store_format.h"
 
-namespace chorus::cli {
+namespace chorus::runtime {
 namespace {
 
 bool only_duplicates(const store::AppendResult& r) {
@@ -195,4 +195,4 @@ size_t StoreDeadLetters::size() const {
   return info->event_count > resolved_.size() ? info->event_count - resolved_.size() : 0;
 }
 
-}  // namespace chorus::cli
+}  // namespace chorus::runtime

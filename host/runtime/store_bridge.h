@@ -21,7 +21,7 @@
 #include "bus/durable_log.h"
 #include "store/event_store.h"
 
-namespace chorus::cli {
+namespace chorus::runtime {
 
 inline constexpr std::string_view kResolvedDeadLettersStream = "chorus-dead-letters-resolved";
 inline constexpr std::string_view kResolvedDeadLetterType = "chorus.dead_letter.resolved";
@@ -61,4 +61,4 @@ class StoreDeadLetters final : public bus::DeadLetterStore {
   std::set<uint64_t> resolved_;
 };
 
-}  // namespace chorus::cli
+}  // namespace chorus::runtime

@@ -1,0 +1,29 @@
+// HostServices: what the subsystems started so far offer to the ones that
+// start after them. A subsystem sets its own member when it has started and
+// clears it in close(); a later subsystem reads the members of earlier ones
+// (the runtime's list order guarantees they are set) and must not keep a
+// pointer past its own close().
+#pragma once
+
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}
+namespace chorus::store {
+class EventStore;
+}
+namespace chorus::bus {
+class EventBus;
+}
+
+namespace chorus::runtime {
+
+struct HostServices {
+  boost::asio::io_context* io = nullptr;  // the host's worker pool (always set)
+  std::string data_dir;                   // absolute, locked for the process
+  store::EventStore* store = nullptr;     // set by StoreSubsystem
+  bus::EventBus* bus = nullptr;           // set by BusSubsystem
+};
+
+}  // namespace chorus::runtime
