@@ -11,7 +11,11 @@
 
 namespace chorus {
 
-// Appends the CloudEvents JSON object for `e` (no trailing newline).
+// Appends the CloudEvents JSON object for `e` (no trailing newline). Every
+// control character in a string is escaped (\n-style where JSON has one,
+// else \u001f-style), so the output always parses again. JSON data that
+// holds a raw control character in a string (valid JSON only once escaped)
+// goes out as data_base64, byte for byte.
 void append_cloudevent_json(const Event& e, std::string& out);
 inline std::string to_cloudevent_json(const Event& e) {
   std::string s;
@@ -26,7 +30,13 @@ struct CloudEventDecodeOptions {
 };
 
 // Parses exactly one CloudEvents JSON object. InvalidArgument with
-// "cloudevent: ..." messages naming the attribute or the byte offset.
+// "cloudevent: ..." messages naming the attribute or the byte offset; the
+// first error in the text is the one reported. Byte offsets N count bytes
+// from the start of `json`, the first byte being byte 0. A raw control
+// character (U+0000..U+001F) anywhere inside a JSON string is refused as
+// "cloudevent: attribute 'NAME': unescaped control character U+001F at byte N"
+// with N the offset of that byte (inside data, NAME is `data`; inside an
+// attribute name, "attribute name at byte Q: ..." with Q its opening quote).
 Result<EventPtr> parse_cloudevent_json(std::string_view json,
                                        const CloudEventDecodeOptions& options = {});
 
