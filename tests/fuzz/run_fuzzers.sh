@@ -79,18 +79,19 @@ for name in "$@"; do
   failed+=("$name")
   echo "fuzz: $name: FAILED (exit $rc)"
   # The report: from libFuzzer's or a sanitizer's first error line to the
-  # end (the stack, the SUMMARY line, the artifact it wrote), at most 80 lines.
+  # end (the stack, the SUMMARY line, the artifact it wrote), at most 80
+  # lines of at most 300 characters (the input itself is in the artifact).
   first=$(grep -n -m 1 -E '^==[0-9]+==( ?ERROR|WARNING: MemorySanitizer)|ERROR: libFuzzer|^[^ ]*: runtime error:|^INFO: a leak has been found|ALARM: working on the last Unit' "$log" | cut -d: -f1)
   if [ -n "$first" ]; then
-    tail -n "+$first" "$log" | head -n 80 | sed 's/^/  | /'
+    tail -n "+$first" "$log" | head -n 80 | cut -c 1-300 | sed 's/^/  | /'
   else
-    tail -n 40 "$log" | sed 's/^/  | /'
+    tail -n 40 "$log" | cut -c 1-300 | sed 's/^/  | /'
   fi
   echo "  full output: $log"
   if [ -n "$found" ]; then
     while IFS= read -r a; do
       echo "  artifact:    $a"
-      echo "  reproduce:   $bin $a"
+      echo "  reproduce:   $bin -timeout=$timeout_s -rss_limit_mb=$rss_mb $a"
     done <<<"$found"
   else
     echo "  no artifact was written (the fuzzer itself failed); rerun: $bin $seeds"
