@@ -354,6 +354,11 @@ Result<EventPtr> parse_cloudevent_json(std::string_view json,
     case JsonTextCheck::Problem::kInvalidUtf8:
       return syntax_error(check.offset, "invalid UTF-8");
     case JsonTextCheck::Problem::kControlCharacter:
+      if (options.raw_control_characters == RawControlCharacters::kEscape) {
+        CloudEventDecodeOptions strict = options;
+        strict.raw_control_characters = RawControlCharacters::kRefuse;
+        return parse_cloudevent_json(escape_raw_control_characters(json), strict);
+      }
       return control_character_error(json, check);
   }
   const std::string text = padded(json);

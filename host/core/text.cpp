@@ -165,6 +165,27 @@ JsonTextCheck check_json_text(std::string_view json) noexcept {
   return {};
 }
 
+std::string escape_raw_control_characters(std::string_view json) {
+  std::string out;
+  out.reserve(json.size() + 16);
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string && c == '\\' && i + 1 < json.size() &&
+        (json[i + 1] == '"' || json[i + 1] == '\\')) {
+      out += c;
+      out += json[++i];
+      continue;
+    }
+    if (c == '"') in_string = !in_string;
+    if (in_string && static_cast<uint8_t>(c) < 0x20)
+      out += json_escape(c);
+    else
+      out += c;
+  }
+  return out;
+}
+
 size_t json_string_safe_prefix(std::string_view s) noexcept {
   const auto* const begin = reinterpret_cast<const uint8_t*>(s.data());
   const auto* const end = begin + s.size();

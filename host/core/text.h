@@ -34,6 +34,11 @@ struct JsonTextCheck {
 // read the text. The first problem in text order is reported. SSE2 on x86-64.
 JsonTextCheck check_json_text(std::string_view json) noexcept;
 
+// `json` with every raw control character inside a string replaced by its
+// json_escape(), strings found as check_json_text() finds them. For reading
+// JSON written by an encoder that did not escape them all.
+std::string escape_raw_control_characters(std::string_view json);
+
 // How many leading bytes of `s` a JSON string can hold as they are: the
 // length of the prefix without '"', '\' or a control character U+0000..U+001F.
 size_t json_string_safe_prefix(std::string_view s) noexcept;

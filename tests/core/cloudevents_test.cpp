@@ -366,3 +366,22 @@ TEST_CASE("JSON data holding a raw control character goes out as data_base64, by
     CHECK(**back == *e);
   }
 }
+
+TEST_CASE("JSON stored before encoding escaped every control character can still be read") {
+  // As the encoder wrote text data before issue 13's fix (ANSI colours: ESC
+  // is 0x1B, one of the bytes RapidJSON's SSE2 writer let through).
+  const std::string old =
+      std::string(kMinimal).substr(0, std::string(kMinimal).size() - 1) +
+      ",\"datacontenttype\":\"text/plain\",\"data\":\"a long line of log \x1b[31m"
+      "red\x1b[0m\"}";
+  CHECK(decode_error(old).find("unescaped control character U+001B") != std::string::npos);
+  CloudEventDecodeOptions lenient;
+  lenient.raw_control_characters = RawControlCharacters::kEscape;
+  auto e = parse_cloudevent_json(old, lenient);
+  REQUIRE(e.ok());
+  CHECK((*e)->data() == "a long line of log \x1b[31mred\x1b[0m");
+  // Everything else is as strict as ever.
+  CHECK_FALSE(parse_cloudevent_json(old.substr(0, old.size() - 1), lenient).ok());
+  // And its encoding escapes them.
+  CHECK(to_cloudevent_json(**e).find("\\u001b[31mred\\u001b[0m") != std::string::npos);
+}

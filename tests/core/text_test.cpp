@@ -137,3 +137,14 @@ TEST_CASE("json string escaping: the safe prefix and the escapes") {
   CHECK(json_escape('\x1f') == "\\u001f");
   CHECK(json_escape('\x1a') == "\\u001a");
 }
+
+TEST_CASE("escaping raw control characters in the strings of a JSON text") {
+  using chorus::escape_raw_control_characters;
+  CHECK(escape_raw_control_characters("") == "");
+  // Whitespace between tokens stays; inside strings every control character
+  // is escaped; escaped quotes and backslashes keep their meaning.
+  static constexpr char kIn[] = "{\n\"a\t\":\"\x1b[0m\\\"\x1f\\\\\",\r\"\x00\"}";
+  CHECK(escape_raw_control_characters(std::string(kIn, sizeof kIn - 1)) ==
+        "{\n\"a\\t\":\"\\u001b[0m\\\"\\u001f\\\\\",\r\"\\u0000\"}");
+  CHECK(escape_raw_control_characters("[\"caf\xc3\xa9\"]") == "[\"caf\xc3\xa9\"]");
+}
