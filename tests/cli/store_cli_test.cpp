@@ -258,6 +258,17 @@ TEST_CASE(
   auto rb = run_chorus({"store", "events", "--data-dir", b, "--json"});
   REQUIRE(rb.exit_code == 0);
   CHECK(r.out == rb.out);
+
+  // Issue 13's line (raw 0x1F in a data string) is refused on import, by
+  // line, attribute and byte, instead of being stored and exported raw.
+  const std::string raw =
+      R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":"s","type":"a",)"
+      "\"data\":\"$datacontenmd\x1f\x1f\x1f\"}\n";
+  r = run_chorus({"store", "import", dir.write("raw.jsonl", raw), "--data-dir", dir.file("c")});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("line 1: cloudevent: attribute 'data': unescaped control character U+001F at "
+                   "byte " +
+                   std::to_string(raw.find('\x1f'))) != std::string::npos);
 }
 
 TEST_CASE("store cli: import - read - events - export - stat") {
