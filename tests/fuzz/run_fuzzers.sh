@@ -16,7 +16,7 @@
 set -uo pipefail
 
 seconds=30
-build=build-fuzz
+build="build-fuzz"
 # Per-input limits: a parser that spends this long or this much on one input
 # (at most libFuzzer's default 4096 bytes) has a bug.
 timeout_s=${FUZZ_TIMEOUT:-25}
