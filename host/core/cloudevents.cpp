@@ -303,7 +303,8 @@ bool is_json_content_type(std::string_view ct) noexcept {
   return ct.size() >= 5 && iequals(ct.substr(ct.size() - 5), "+json");
 }
 
-void append_cloudevent_json(const Event& e, std::string& out) {
+void append_cloudevent_json(const Event& e, std::string& out,
+                            std::span<const IntegerAttribute> extra) {
   rj::StringBuffer buf;
   JsonWriter w(buf);
   char idbuf[36];
@@ -328,6 +329,10 @@ void append_cloudevent_json(const Event& e, std::string& out) {
   if (!e.stream().empty()) member("stream", e.stream());
   for (const auto& [k, v] : e.metadata())
     member(k, v);
+  for (const IntegerAttribute& a : extra) {
+    key(a.name);
+    w.Uint64(a.value);
+  }
   if (!e.data().empty()) {
     std::optional<std::string> json;
     if (is_json_content_type(e.content_type())) json = compact_json(e.data());

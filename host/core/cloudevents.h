@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,7 +18,15 @@ namespace chorus {
 // else \u001f-style), so the output always parses again. JSON data that
 // holds a raw control character in a string (valid JSON only once escaped)
 // goes out as data_base64, byte for byte.
-void append_cloudevent_json(const Event& e, std::string& out);
+// `extra` adds integer extension attributes after the event's own (the
+// store export's `streamversion`). REQUIRES: each name is a valid extension
+// name (docs/event-format.md) that the event does not carry.
+struct IntegerAttribute {
+  std::string_view name;
+  uint64_t value = 0;
+};
+void append_cloudevent_json(const Event& e, std::string& out,
+                            std::span<const IntegerAttribute> extra = {});
 inline std::string to_cloudevent_json(const Event& e) {
   std::string s;
   append_cloudevent_json(e, s);
