@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/bus_section.h"
+#include "bus/bus_options.h"
 
 namespace chorus::bus {
 
@@ -28,7 +28,7 @@ class CircuitBreaker {
     std::string reason;
   };
 
-  explicit CircuitBreaker(const config::BreakerPolicy& policy) : policy_(policy) {}
+  explicit CircuitBreaker(const BreakerPolicy& policy) : policy_(policy) {}
 
   bool enabled() const { return policy_.failure_threshold > 0 || policy_.failure_ratio > 0; }
   // Whether the next event may be handed over. An open breaker whose
@@ -66,7 +66,7 @@ class CircuitBreaker {
   void open(int64_t now_ns, std::string reason, std::optional<Transition>& t);
   Bucket& bucket_for(int64_t now_ns);
 
-  const config::BreakerPolicy policy_;
+  const BreakerPolicy policy_;
   std::atomic<State> state_{State::kClosed};
   std::mutex mu_;
   std::atomic<int> consecutive_failures_{0};

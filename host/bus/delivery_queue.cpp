@@ -10,11 +10,11 @@ DeliveryQueue::PushResult DeliveryQueue::push(Delivery d, bool& schedule, Delive
   PushResult result = PushResult::kQueued;
   if (full()) {
     switch (policy_) {
-      case config::OverflowPolicy::kReject:
+      case OverflowPolicy::kReject:
         return PushResult::kRejected;
-      case config::OverflowPolicy::kDropNewest:
+      case OverflowPolicy::kDropNewest:
         return PushResult::kDroppedNewest;
-      case config::OverflowPolicy::kDropOldest: {
+      case OverflowPolicy::kDropOldest: {
         // The oldest event of the lowest priority present, the new one
         // included: a flood of low-priority events never evicts a critical one.
         const int incoming = static_cast<int>(d.event->priority());
@@ -32,7 +32,7 @@ DeliveryQueue::PushResult DeliveryQueue::push(Delivery d, bool& schedule, Delive
         result = PushResult::kDroppedOldest;
         break;
       }
-      case config::OverflowPolicy::kBlock: {
+      case OverflowPolicy::kBlock: {
         const bool room = space_.wait_for(lock, block_timeout_, [&] { return closed_ || !full(); });
         if (closed_) return PushResult::kClosed;
         if (!room) return PushResult::kTimedOut;
@@ -72,7 +72,7 @@ size_t DeliveryQueue::pop_batch(std::vector<Delivery>& out, size_t max, bool sta
     count_ -= n;
     approx_.store(count_, std::memory_order_release);
   }
-  if (freed && policy_ == config::OverflowPolicy::kBlock) space_.notify_all();
+  if (freed && policy_ == OverflowPolicy::kBlock) space_.notify_all();
   return n;
 }
 

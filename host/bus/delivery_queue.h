@@ -18,7 +18,7 @@
 #include <mutex>
 #include <vector>
 
-#include "config/bus_section.h"
+#include "bus/bus_options.h"
 #include "core/event.h"
 
 namespace chorus::bus {
@@ -79,8 +79,7 @@ class DeliveryQueue {
     kClosed,         // not queued: the subscriber is gone
   };
 
-  DeliveryQueue(size_t bound, config::OverflowPolicy policy,
-                std::chrono::milliseconds block_timeout)
+  DeliveryQueue(size_t bound, OverflowPolicy policy, std::chrono::milliseconds block_timeout)
       : bound_(bound), policy_(policy), block_timeout_(block_timeout) {}
 
   // Adds `d`. `schedule` is set when the queue was idle: the caller then posts
@@ -105,7 +104,7 @@ class DeliveryQueue {
   bool full() const { return count_ >= bound_; }
 
   const size_t bound_;
-  const config::OverflowPolicy policy_;
+  const OverflowPolicy policy_;
   const std::chrono::milliseconds block_timeout_;
 
   mutable std::mutex mu_;

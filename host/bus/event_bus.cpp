@@ -115,14 +115,14 @@ std::string check_subscriber_id(std::string_view id) {
 }  // namespace
 
 struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
-  Impl(asio::io_context& io_, const config::BusSection& o, std::unique_ptr<DeadLetterStore> dl)
+  Impl(asio::io_context& io_, const BusOptions& o, std::unique_ptr<DeadLetterStore> dl)
       : io(io_),
         options(o),
         dead(dl ? std::move(dl) : std::make_unique<MemoryDeadLetterStore>(o.dead_letter_capacity)),
         bus_id(g_next_bus_id.fetch_add(1)) {}
 
   asio::io_context& io;
-  const config::BusSection options;
+  const BusOptions options;
   std::unique_ptr<DeadLetterStore> dead;
   const uint64_t bus_id;
   std::shared_ptr<spdlog::logger> log = log::get("bus");
@@ -1029,7 +1029,7 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
 
 // ---- EventBus ----
 
-EventBus::EventBus(asio::io_context& io, const config::BusSection& options,
+EventBus::EventBus(asio::io_context& io, const BusOptions& options,
                    std::unique_ptr<DeadLetterStore> dead_letters)
     : impl_(std::make_shared<Impl>(io, options, std::move(dead_letters))) {}
 

@@ -41,10 +41,10 @@
 #include <string_view>
 #include <vector>
 
+#include "bus/bus_options.h"
 #include "bus/dead_letters.h"
 #include "bus/durable_log.h"
 #include "bus/latency_histogram.h"
-#include "config/bus_section.h"
 #include "core/event.h"
 #include "core/status.h"
 
@@ -67,12 +67,12 @@ struct SubscribeOptions {
   DeliveryMode mode = DeliveryMode::kAsync;
   std::string queue_group;   // non-empty: share events with the group's other members
   bool observe_all = false;  // also receive events whose target is another subscriber
-  // Unset: the bus defaults (config `bus:`).
+  // Unset: the bus's defaults (BusOptions).
   std::optional<size_t> queue_bound;
-  std::optional<config::OverflowPolicy> overflow;
+  std::optional<OverflowPolicy> overflow;
   std::optional<std::chrono::milliseconds> block_timeout;
-  std::optional<config::RetryPolicy> retry;
-  std::optional<config::BreakerPolicy> breaker;
+  std::optional<RetryPolicy> retry;
+  std::optional<BreakerPolicy> breaker;
 };
 
 using SubscriptionId = uint64_t;
@@ -164,7 +164,7 @@ class EventBus {
   // The destructor shuts the bus down (see shutdown()); no other thread may
   // still be inside a call on the bus when it runs (an io thread that is
   // returning from publish() counts: stop or join it first).
-  explicit EventBus(boost::asio::io_context& io, const config::BusSection& options = {},
+  explicit EventBus(boost::asio::io_context& io, const BusOptions& options = {},
                     std::unique_ptr<DeadLetterStore> dead_letters = nullptr);
   ~EventBus();
   EventBus(const EventBus&) = delete;

@@ -18,6 +18,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "bus/event_bus.h"
+#include "cli/bus_options_from.h"
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "cli/store_bridge.h"
@@ -167,7 +168,8 @@ Status HostRuntime::start() {
     m.bus_pool = std::make_unique<IoPool>();
     bus_io = &m.bus_pool->io;
   }
-  m.bus = std::make_unique<bus::EventBus>(*bus_io, m.config.bus, std::move(*dead_letters));
+  m.bus = std::make_unique<bus::EventBus>(*bus_io, bus_options_from(m.config.bus),
+                                         std::move(*dead_letters));
   if (Status s = m.bus->set_durable_log(std::make_shared<StoreDurableLog>(*m.store),
                                         m.config.store.persist);
       !s.ok()) {

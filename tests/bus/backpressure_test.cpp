@@ -10,8 +10,8 @@ using namespace chorus;
 using namespace chorus::test;
 using namespace std::chrono_literals;
 using bus::EventBus;
+using bus::OverflowPolicy;
 using bus::SubscribeOptions;
-using config::OverflowPolicy;
 
 namespace {
 

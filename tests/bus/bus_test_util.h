@@ -81,8 +81,8 @@ inline EventPtr make_event(std::string_view type, Priority p = Priority::kNormal
 }
 
 // Fast retries for tests: no waiting between attempts.
-inline config::RetryPolicy quick_retry(int attempts) {
-  config::RetryPolicy p;
+inline bus::RetryPolicy quick_retry(int attempts) {
+  bus::RetryPolicy p;
   p.max_attempts = attempts;
   p.initial_backoff = std::chrono::milliseconds(0);
   p.max_backoff = std::chrono::milliseconds(0);
@@ -90,8 +90,8 @@ inline config::RetryPolicy quick_retry(int attempts) {
   return p;
 }
 
-inline config::BreakerPolicy no_breaker() {
-  config::BreakerPolicy p;
+inline bus::BreakerPolicy no_breaker() {
+  bus::BreakerPolicy p;
   p.failure_threshold = 0;
   return p;
 }

@@ -292,7 +292,7 @@ TEST_CASE("a subscription with several patterns gets each event once") {
 TEST_CASE("differential through the bus: cache on and off agree with the reference matcher") {
   for (size_t cache : {size_t{0}, size_t{64}, size_t{1024}}) {
     IoThreads io;
-    config::BusSection opts;
+    bus::BusOptions opts;
     opts.match_cache_size = cache;
     EventBus bus(io.io, opts);
     std::mt19937 rng(static_cast<unsigned>(77 + cache));

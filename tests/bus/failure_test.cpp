@@ -94,7 +94,7 @@ TEST_CASE("handlers that throw anything are isolated") {
 }
 
 TEST_CASE("retry delays grow exponentially with jitter and a cap") {
-  config::RetryPolicy p;
+  bus::RetryPolicy p;
   p.initial_backoff = 100ms;
   p.multiplier = 2;
   p.max_backoff = 1000ms;
@@ -198,7 +198,7 @@ TEST_CASE("the circuit breaker opens - sends events to dead letters - half-opens
   o.subscriber_id = "fragile";
   o.mode = bus::DeliveryMode::kInline;
   o.retry = quick_retry(1);
-  config::BreakerPolicy bp;
+  bus::BreakerPolicy bp;
   bp.failure_threshold = 3;
   bp.cooldown = 0ms;  // half-open as soon as it is asked again
   bp.success_threshold = 2;
@@ -239,7 +239,7 @@ TEST_CASE("while the breaker is open events go to dead letters as circuit open")
   o.subscriber_id = "tripped";
   o.mode = bus::DeliveryMode::kInline;
   o.retry = quick_retry(1);
-  config::BreakerPolicy bp;
+  bus::BreakerPolicy bp;
   bp.failure_threshold = 2;
   bp.cooldown = std::chrono::hours(1);
   o.breaker = bp;
@@ -265,7 +265,7 @@ TEST_CASE("while the breaker is open events go to dead letters as circuit open")
 }
 
 TEST_CASE("breaker state machine with explicit time") {
-  config::BreakerPolicy p;
+  bus::BreakerPolicy p;
   p.failure_threshold = 2;
   p.cooldown = 100ms;
   p.success_threshold = 1;
@@ -302,7 +302,7 @@ TEST_CASE("breaker state machine with explicit time") {
 }
 
 TEST_CASE("breaker opens on a failure ratio over its window") {
-  config::BreakerPolicy p;
+  bus::BreakerPolicy p;
   p.failure_threshold = 0;  // ratio only
   p.failure_ratio = 0.5;
   p.min_calls = 10;
