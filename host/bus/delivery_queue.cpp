@@ -3,7 +3,7 @@
 
 namespace chorus::bus {
 
-DeliveryQueue::PushResult DeliveryQueue::push(Delivery d, bool& schedule, Delivery* dropped) {
+DeliveryQueue::PushResult DeliveryQueue::push(QueuedEvent d, bool& schedule, QueuedEvent* dropped) {
   schedule = false;
   std::unique_lock lock(mu_);
   if (closed_) return PushResult::kClosed;
@@ -50,7 +50,7 @@ DeliveryQueue::PushResult DeliveryQueue::push(Delivery d, bool& schedule, Delive
   return result;
 }
 
-size_t DeliveryQueue::pop_batch(std::vector<Delivery>& out, size_t max, bool stay_scheduled) {
+size_t DeliveryQueue::pop_batch(std::vector<QueuedEvent>& out, size_t max, WhenEmpty when_empty) {
   size_t n = 0;
   bool freed = false;
   {
@@ -65,7 +65,7 @@ size_t DeliveryQueue::pop_batch(std::vector<Delivery>& out, size_t max, bool sta
       break;
     }
     if (n == 0) {
-      if (!stay_scheduled) scheduled_ = false;
+      if (when_empty == WhenEmpty::kGoIdle) scheduled_ = false;
       return 0;
     }
     freed = count_ >= bound_;
@@ -76,12 +76,12 @@ size_t DeliveryQueue::pop_batch(std::vector<Delivery>& out, size_t max, bool sta
   return n;
 }
 
-void DeliveryQueue::close(std::vector<Delivery>* out) {
+void DeliveryQueue::close(std::vector<QueuedEvent>* out) {
   {
     std::lock_guard lock(mu_);
     closed_ = true;
     for (auto& q : q_) {
-      q.drain_into([&](Delivery&& d) {
+      q.drain_into([&](QueuedEvent&& d) {
         if (out) out->push_back(std::move(d));
       });
     }

@@ -66,7 +66,7 @@ struct Subscriber : std::enable_shared_from_this<Subscriber> {
   DeliveryQueue queue;
   Strand strand;
   CallGuard guard;
-  std::vector<Delivery> batch;  // the drain's buffer; touched only on the strand
+  std::vector<QueuedEvent> batch;  // the drain's buffer; touched only on the strand
 
   // Retry timers waiting to fire, so shutdown/unsubscribe can cancel them.
   std::mutex timers_mu;
