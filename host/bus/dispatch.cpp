@@ -1,8 +1,8 @@
 // Dispatch: the publish path on the publisher's thread. Checks and
 // before-publish hooks, routing (persistent types go through the durable
-// log first), the fan-out to the matching subscribers and queue groups,
-// filters, and the offer to one subscriber (an inline call or a push with
-// its overflow policy).
+// log first), the fan-out to the matching subscribers and queue groups with
+// the one rule for what counts as taken, filters, and the offer to one
+// subscriber (an inline call or a push with its overflow policy).
 #include <fmt/core.h>
 
 #include "bus/bus_impl.h"
@@ -20,12 +20,22 @@ thread_local int tl_publish_depth = 0;
 // The outcome of one fan-out.
 struct Fanout {
   Status first_error;
-  bool taken = false;
+  bool taken = false;  // see hand_over()
 };
 
-void offer_into(EventBus::Impl& bus, Subscriber& s, const EventPtr& ev, Fanout& out) {
+// Hands `ev` to `s` if its filter accepts it; false when it refused.
+//
+// The no_subscribers rule (docs/bus.md, "No subscriber"), decided here and
+// nowhere else: an event is taken only when a subscriber that is not a tap
+// accepted it. A subscriber whose filter refuses it does not take it, and
+// neither does a tap (observe_all), which watches events rather than
+// consuming them: an event only taps see counts in no_subscribers.
+inline bool hand_over(EventBus::Impl& bus, Subscriber& s, const EventPtr& ev, Fanout& out) {
+  if (!bus.passes_filter(s, *ev)) return false;
+  if (!s.observe_all) out.taken = true;
   Status st = bus.offer(s, ev);
   if (!st.ok() && out.first_error.ok()) out.first_error = std::move(st);
+  return true;
 }
 
 }  // namespace
@@ -94,9 +104,7 @@ Status EventBus::Impl::dispatch(const EventPtr& ev) {
 
   Fanout out;
   for (Subscriber* s : r->subs) {
-    if (!s->accepts_target(*ev)) continue;
-    out.taken = true;
-    if (passes_filter(*s, *ev)) offer_into(*this, *s, ev, out);
+    if (s->accepts_target(*ev)) hand_over(*this, *s, ev, out);
   }
   // A group's event goes to the first member, round robin, that accepts it.
   for (const MatchResult::Group& g : r->groups) {
@@ -105,10 +113,7 @@ Status EventBus::Impl::dispatch(const EventPtr& ev) {
     for (size_t i = 0; i < n; ++i) {
       Subscriber* m = g.members[(start + i) % n];
       if (!m->accepts_target(*ev) || m->guard.closed()) continue;
-      if (!passes_filter(*m, *ev)) continue;
-      out.taken = true;
-      offer_into(*this, *m, ev, out);
-      break;
+      if (hand_over(*this, *m, ev, out)) break;
     }
   }
   if (!out.taken) r->topic->no_subscribers.fetch_add(1, std::memory_order_relaxed);

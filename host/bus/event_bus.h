@@ -65,8 +65,10 @@ struct SubscribeOptions {
   std::string subscriber_id;  // unique per bus; default "sub-<n>"
   Filter filter;
   DeliveryMode mode = DeliveryMode::kAsync;
-  std::string queue_group;   // non-empty: share events with the group's other members
-  bool observe_all = false;  // also receive events whose target is another subscriber
+  std::string queue_group;  // non-empty: share events with the group's other members
+  // A tap: also receives events whose target is another subscriber, and
+  // never counts as taking an event (BusStats::no_subscribers).
+  bool observe_all = false;
   // Unset: the bus's defaults (BusOptions).
   std::optional<size_t> queue_bound;
   std::optional<OverflowPolicy> overflow;
@@ -124,7 +126,9 @@ struct TopicStats {
 
 struct BusStats {
   uint64_t published = 0;
-  uint64_t no_subscribers = 0;  // published events that no subscriber took
+  // Published events that no subscriber took: none that is not a tap
+  // (observe_all) accepted it, filter included (docs/bus.md, "No subscriber").
+  uint64_t no_subscribers = 0;
   uint64_t publish_errors = 0;  // publishes that returned an error
   uint64_t dead_letters = 0;    // currently stored
   uint64_t dead_letters_evicted = 0;
