@@ -158,8 +158,14 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
 
   Status publish(const EventPtr& original);
   Status publish_batch(std::span<const EventPtr> events);
-  // What every publish checks first.
-  Status check_publishable(const EventPtr& ev) const;
+  // What every publish checks first (inline: it is on every publish; the
+  // refusal is built out of line).
+  Status check_publishable(const EventPtr& ev) const {
+    if (ev && !stopping.load(std::memory_order_acquire)) [[likely]]
+      return Status::OK();
+    return refuse_publish(ev);
+  }
+  Status refuse_publish(const EventPtr& ev) const;
   // A persistent type is appended first, delivered only once stored.
   Status route(const EventPtr& ev);
   // Hands `ev` to every subscriber that takes it; counts it per topic.
@@ -175,9 +181,6 @@ struct EventBus::Impl : std::enable_shared_from_this<EventBus::Impl> {
   // Delivers one event now: on the strand (async) or the publisher's thread
   // (inline); handles breaker, failure, retry and dead letter.
   void deliver_now(Subscriber& s, const EventPtr& ev, uint32_t attempt, int64_t enqueued_ns);
-  // Calls the handler (through the around-deliver chain) inside the guard.
-  // `entered` is false when the subscriber was closed: nothing was called.
-  Status invoke(Subscriber& s, const EventPtr& ev, uint32_t attempt, bool& entered);
   // Publishes a breaker transition as system.breaker.<state>.
   void announce(const Subscriber& s, const CircuitBreaker::Transition& t);
 

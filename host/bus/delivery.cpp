@@ -47,21 +47,16 @@ std::string transition_json(const Subscriber& s, const CircuitBreaker::Transitio
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-}  // namespace
-
-uint32_t own_calls(const Subscriber* s) {
-  uint32_t n = 0;
-  for (int i = 0; i < std::min(tl_active_count, kMaxActive); ++i)
-    n += tl_active[i] == s;
-  return n;
-}
-
-Status EventBus::Impl::invoke(Subscriber& s, const EventPtr& ev, uint32_t attempt, bool& entered) {
+// Calls the handler (through the around-deliver chain) inside the guard.
+// `entered` is false when the subscriber was closed: nothing was called.
+// (File-local, so that it is inlined into deliver_now, its one caller.)
+Status invoke(const EventBus::Impl& bus, Subscriber& s, const EventPtr& ev, uint32_t attempt,
+              bool& entered) {
   entered = s.guard.enter();
   if (!entered) return Status::OK();
   ActiveScope scope(&s);
   Status st = call_catching([&]() -> Status {
-    const Chains* c = chains.load(std::memory_order_acquire);
+    const EventBus::Impl::Chains* c = bus.chains.load(std::memory_order_acquire);
     if (!c || c->around.empty()) return s.handler(ev);
     const DeliveryInfo info{s.id, attempt};
     std::function<Status(size_t)> step = [&](size_t i) -> Status {
@@ -72,6 +67,15 @@ Status EventBus::Impl::invoke(Subscriber& s, const EventPtr& ev, uint32_t attemp
   });
   s.guard.exit();
   return st;
+}
+
+}  // namespace
+
+uint32_t own_calls(const Subscriber* s) {
+  uint32_t n = 0;
+  for (int i = 0; i < std::min(tl_active_count, kMaxActive); ++i)
+    n += tl_active[i] == s;
+  return n;
 }
 
 // The event is passed by reference: the common, successful path copies
@@ -85,7 +89,7 @@ void EventBus::Impl::deliver_now(Subscriber& s, const EventPtr& ev, uint32_t att
   }
   if (t) announce(s, *t);
   bool entered = false;
-  Status st = invoke(s, ev, attempt, entered);
+  Status st = invoke(*this, s, ev, attempt, entered);
   if (!entered) {
     s.dropped.fetch_add(1, std::memory_order_relaxed);
     return;

@@ -40,11 +40,9 @@ inline bool hand_over(EventBus::Impl& bus, Subscriber& s, const EventPtr& ev, Fa
 
 }  // namespace
 
-Status EventBus::Impl::check_publishable(const EventPtr& ev) const {
+Status EventBus::Impl::refuse_publish(const EventPtr& ev) const {
   if (!ev) return Status::InvalidArgument("publish: null event");
-  if (stopping.load(std::memory_order_acquire))
-    return Status::Unavailable(fmt::format("publish '{}': the bus is shutting down", ev->type()));
-  return Status::OK();
+  return Status::Unavailable(fmt::format("publish '{}': the bus is shutting down", ev->type()));
 }
 
 Status EventBus::Impl::publish(const EventPtr& original) {
