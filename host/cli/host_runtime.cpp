@@ -169,7 +169,7 @@ Status HostRuntime::start() {
     bus_io = &m.bus_pool->io;
   }
   m.bus = std::make_unique<bus::EventBus>(*bus_io, bus_options_from(m.config.bus),
-                                         std::move(*dead_letters));
+                                          std::move(*dead_letters));
   if (Status s = m.bus->set_durable_log(std::make_shared<StoreDurableLog>(*m.store),
                                         m.config.store.persist);
       !s.ok()) {
