@@ -8,12 +8,14 @@
 
 #include <spdlog/common.h>
 
+#include "bus/bus_options.h"
 #include "core/log.h"
 #include "store/store_options.h"
 
 namespace chorus::config {
 struct Config;
 struct LogSection;
+struct BusSection;
 }  // namespace chorus::config
 
 namespace chorus::runtime {
@@ -22,6 +24,9 @@ namespace chorus::runtime {
 // `data_dir` when not empty, else config.host.data_dir.
 store::StoreOptions store_options_from(const config::Config& config,
                                        const std::string& data_dir = {});
+
+// The bus's options: every field of the `bus:` section, one for one.
+bus::BusOptions bus_options_from(const config::BusSection& section);
 
 struct LogOptions {
   spdlog::level::level_enum level = spdlog::level::info;
