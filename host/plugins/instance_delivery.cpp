@@ -103,6 +103,10 @@ Status Instance::unsubscribe(uint64_t id) {
     sub = it->second;
   }
   sub->closed.store(true, std::memory_order_release);
+  // A filter that saw `closed` unset may still be running on a publisher's
+  // thread: the plugin may free the filter's context once this returns.
+  while (sub->filters_inside.load(std::memory_order_acquire) != 0)
+    std::this_thread::yield();
   if (in_callback()) {
     // The bus's unsubscribe waits for the subscription's handler, which may
     // be waiting for the callback this thread is in: detach later. The
@@ -170,11 +174,17 @@ void Instance::detach(Subscription& sub) {
 
 bool Instance::filter(Subscription& sub, const Event& event) {
   // Draining: queued events still go out, new ones are not taken.
-  if (phase() != Phase::kRunning || sub.closed.load(std::memory_order_acquire)) return false;
-  if (!sub.filter) return true;
-  chorus_event_view v;
-  fill_view(event, v);
-  return sub.filter(sub.filter_ctx, &v) != 0;
+  if (phase() != Phase::kRunning) return false;
+  if (!sub.filter) return !sub.closed.load(std::memory_order_acquire);
+  sub.filters_inside.fetch_add(1, std::memory_order_acq_rel);
+  bool pass = false;
+  if (!sub.closed.load(std::memory_order_acquire)) {
+    chorus_event_view v;
+    fill_view(event, v);
+    pass = sub.filter(sub.filter_ctx, &v) != 0;
+  }
+  sub.filters_inside.fetch_sub(1, std::memory_order_acq_rel);
+  return pass;
 }
 
 Status Instance::deliver(Subscription& sub, const EventPtr& event) {

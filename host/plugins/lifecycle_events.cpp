@@ -71,11 +71,16 @@ void LifecycleEvents::started(const AgentRecord& a) {
   if (auto d = directory()) d->agent_started(a);
 }
 
-void LifecycleEvents::stopped(const AgentRecord& a, std::string_view reason) {
+void LifecycleEvents::stopped(const AgentRecord& a, std::string_view reason,
+                              const UnloadReport& report) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   agent_fields(w, a);
   put(w, "reason", reason);
+  put(w, "dropped_events", report.queued_dropped);
+  put(w, "cancelled_requests", report.requests_cancelled);
+  put(w, "released_events", report.retained_released);
+  put(w, "freed_bytes", report.leaked_bytes);
   publish("agent.stopped", Priority::kNormal, finish(w, buf));
 }
 

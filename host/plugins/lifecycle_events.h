@@ -3,7 +3,10 @@
 // calls to the AgentDirectory:
 //
 //   agent.started    {name, plugin, version, capabilities, file}
-//   agent.stopped    {..., reason: "removed" | "disabled" | "shutdown" | "failed"}
+//   agent.stopped    {..., reason: "removed" | "disabled" | "shutdown" | ...,
+//                    and what the unload cleaned up: dropped_events (queued past
+//                    the drain timeout), cancelled_requests, released_events
+//                    (retained and never released), freed_bytes (never freed)}
 //   agent.reloaded   {..., previous_version, reload_ms}
 //   agent.failed     {..., stage: "load" | "init" | "start", error, still_running}
 //                    (priority high; name/plugin are the file's stem when the
@@ -45,7 +48,7 @@ class LifecycleEvents {
   // Unregisters the agent (before it is unloaded).
   void unregister(const AgentRecord& a);
   // Publishes agent.stopped (after it was unloaded).
-  void stopped(const AgentRecord& a, std::string_view reason);
+  void stopped(const AgentRecord& a, std::string_view reason, const UnloadReport& report = {});
   // Publishes agent.reloaded and registers the new version (the old one
   // was unregistered before its unload).
   void reloaded(const AgentRecord& old_agent, const AgentRecord& new_agent, double reload_ms);

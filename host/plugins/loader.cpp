@@ -98,6 +98,14 @@ bool Loader::refused(const std::string& file) const {
          it->second.error.find("refused") != std::string::npos;
 }
 
+void Loader::folder_status(const std::string& folder, const Status& st) {
+  std::lock_guard l(mu_);
+  if (st.ok())
+    failures_.erase(folder);
+  else
+    failures_[folder] = LoadFailure{folder, "folder", st.message(), false, wall_clock_ns()};
+}
+
 Result<std::vector<std::shared_ptr<Instance>>> Loader::init_instances(
     const std::shared_ptr<PluginModule>& module, const PluginSettings& settings,
     const std::string& replacing) {
@@ -256,8 +264,8 @@ void Loader::load(const std::string& file, Force force) {
 void Loader::unload_file(LoadedFile& f, std::string_view reason, Announce announce) {
   for (size_t i = 0; i < f.instances.size(); ++i) {
     events_.unregister(f.agents[i]);
-    (void)f.instances[i]->unload(drain_timeout_);
-    if (announce == Announce::kStopped) events_.stopped(f.agents[i], reason);
+    const UnloadReport report = f.instances[i]->unload(drain_timeout_);
+    if (announce == Announce::kStopped) events_.stopped(f.agents[i], reason, report);
   }
 }
 

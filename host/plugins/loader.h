@@ -56,6 +56,9 @@ class Loader {
   void unload_all(std::string_view reason);
   // A file that failed with PermissionDenied is tried again (after a chmod).
   bool refused(const std::string& file) const;
+  // Records (or, with an OK status, clears) a problem of the plugins folder
+  // itself, listed by failures() with stage "folder".
+  void folder_status(const std::string& folder, const Status& st);
 
   // Files loaded now, and those whose settings differ from `options`.
   std::vector<std::string> files() const;

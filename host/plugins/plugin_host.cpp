@@ -71,7 +71,9 @@ Status PluginHost::start() {
 
 void PluginHost::open_folder() {
   const std::string& folder = options_.folder;
-  if (Status st = check_folder(folder); !st.ok()) {
+  Status checked = check_folder(folder);
+  loader_->folder_status(folder, checked);
+  if (Status st = checked; !st.ok()) {
     if (st.is(StatusCode::kNotFound))
       plugins_log().warn("plugins folder {} does not exist: no plugins loaded", folder);
     else

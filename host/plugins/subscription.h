@@ -29,6 +29,9 @@ struct Subscription {
   void* handler_ctx = nullptr;
 
   std::atomic<bool> closed{false};
+  // Filter calls in progress (they run on publishers' threads, outside the
+  // callback mutex): unsubscribe waits for them after setting `closed`.
+  std::atomic<uint32_t> filters_inside{0};
 
   std::mutex bus_mu;
   bool attached = false;  // under bus_mu

@@ -135,20 +135,20 @@ enum {
  * is valid as long as the event is (for the call, or until released). */
 typedef struct chorus_event_view {
   uint32_t struct_size;
-  uint32_t priority;          /* CHORUS_PRIORITY_CRITICAL..LOW */
-  const chorus_event* event;  /* handle for retain, reply, caused_by, metadata */
+  uint32_t priority;         /* CHORUS_PRIORITY_CRITICAL..LOW */
+  const chorus_event* event; /* handle for retain, reply, caused_by, metadata */
   chorus_id id;
-  int64_t time_ns;            /* nanoseconds since the Unix epoch, UTC */
-  chorus_str type;            /* the topic, e.g. "sensor.reading" */
-  chorus_str source;          /* producing agent, script or client */
-  chorus_str target;          /* empty: not directed */
-  chorus_str correlation_id;  /* empty: none */
-  chorus_str causation_id;    /* empty: none */
-  chorus_str stream;          /* empty: none */
-  chorus_str content_type;    /* "application/json" unless the publisher said otherwise */
-  chorus_str data;            /* the payload bytes */
-  uint32_t metadata_count;    /* entries readable with event_metadata() */
-  uint32_t flags;             /* CHORUS_EVENT_* */
+  int64_t time_ns;           /* nanoseconds since the Unix epoch, UTC */
+  chorus_str type;           /* the topic, e.g. "sensor.reading" */
+  chorus_str source;         /* producing agent, script or client */
+  chorus_str target;         /* empty: not directed */
+  chorus_str correlation_id; /* empty: none */
+  chorus_str causation_id;   /* empty: none */
+  chorus_str stream;         /* empty: none */
+  chorus_str content_type;   /* "application/json" unless the publisher said otherwise */
+  chorus_str data;           /* the payload bytes */
+  uint32_t metadata_count;   /* entries readable with event_metadata() */
+  uint32_t flags;            /* CHORUS_EVENT_* */
 } chorus_event_view;
 
 /* An event to publish, request, reply or append. Zero-filled fields take
@@ -156,19 +156,19 @@ typedef struct chorus_event_view {
  * source is always the instance's name. */
 typedef struct chorus_publish {
   uint32_t struct_size;
-  uint32_t priority;                /* CHORUS_PRIORITY_*; 0: normal */
-  chorus_str type;                  /* required: a topic, [a-z0-9_-] segments joined by '.' */
-  chorus_str data;                  /* payload */
-  chorus_str content_type;          /* empty: "application/json" */
-  chorus_str target;                /* a directed event for one agent */
-  chorus_str correlation_id;        /* empty: from caused_by, else none */
-  chorus_str causation_id;          /* empty: from caused_by, else none */
-  chorus_str stream;                /* entity stream for event sourcing */
-  const chorus_event* caused_by;    /* optional: causation = its id, correlation = its
-                                       correlation id or its id (explicit fields win) */
-  const chorus_kv* metadata;        /* optional: keys [a-z0-9]{1,64} */
+  uint32_t priority;             /* CHORUS_PRIORITY_*; 0: normal */
+  chorus_str type;               /* required: a topic, [a-z0-9_-] segments joined by '.' */
+  chorus_str data;               /* payload */
+  chorus_str content_type;       /* empty: "application/json" */
+  chorus_str target;             /* a directed event for one agent */
+  chorus_str correlation_id;     /* empty: from caused_by, else none */
+  chorus_str causation_id;       /* empty: from caused_by, else none */
+  chorus_str stream;             /* entity stream for event sourcing */
+  const chorus_event* caused_by; /* optional: causation = its id, correlation = its
+                                    correlation id or its id (explicit fields win) */
+  const chorus_kv* metadata;     /* optional: keys [a-z0-9]{1,64} */
   size_t metadata_count;
-  chorus_str id;                    /* optional: a UUID text; empty: a new UUIDv7 */
+  chorus_str id; /* optional: a UUID text; empty: a new UUIDv7 */
 } chorus_publish;
 
 /* ---- subscriptions ---------------------------------------------------------- */
@@ -193,15 +193,15 @@ typedef int32_t (*chorus_filter_fn)(void* ctx, const chorus_event_view* event);
 
 typedef struct chorus_subscribe {
   uint32_t struct_size;
-  uint32_t flags;            /* CHORUS_SUBSCRIBE_* */
-  chorus_str pattern;        /* "task.*", "sensor.**", "order.submitted" */
-  chorus_str queue_group;    /* optional: share events with the group's other members */
-  chorus_str durable_group;  /* optional: a durable subscription, a member of this consumer
-                                group over stored events (at least once) */
-  chorus_filter_fn filter;   /* optional */
+  uint32_t flags;           /* CHORUS_SUBSCRIBE_* */
+  chorus_str pattern;       /* "task.*", "sensor.**", "order.submitted" */
+  chorus_str queue_group;   /* optional: share events with the group's other members */
+  chorus_str durable_group; /* optional: a durable subscription, a member of this consumer
+                               group over stored events (at least once) */
+  chorus_filter_fn filter;  /* optional */
   void* filter_ctx;
-  chorus_event_fn handler;   /* optional: NULL calls the descriptor's on_event
-                                (on_request with CHORUS_SUBSCRIBE_REQUESTS) */
+  chorus_event_fn handler; /* optional: NULL calls the descriptor's on_event
+                              (on_request with CHORUS_SUBSCRIBE_REQUESTS) */
   void* handler_ctx;
 } chorus_subscribe;
 
@@ -232,10 +232,10 @@ enum {
 
 typedef struct chorus_config_value {
   uint32_t struct_size;
-  int32_t kind;       /* CHORUS_CONFIG_* */
-  double number;      /* NUMBER; BOOL as 0 or 1 */
-  chorus_str string;  /* STRING: the text, unescaped, NUL-terminated, valid until destroy */
-  size_t count;       /* ARRAY: elements; OBJECT: members */
+  int32_t kind;      /* CHORUS_CONFIG_* */
+  double number;     /* NUMBER; BOOL as 0 or 1 */
+  chorus_str string; /* STRING: the text, unescaped, NUL-terminated, valid until destroy */
+  size_t count;      /* ARRAY: elements; OBJECT: members */
 } chorus_config_value;
 
 /* ---- store ---------------------------------------------------------------------- */
@@ -249,20 +249,20 @@ enum {
 
 typedef struct chorus_append {
   uint32_t struct_size;
-  int32_t expected;                     /* CHORUS_EXPECT_* */
-  uint64_t expected_version;            /* for CHORUS_EXPECT_EXACT */
-  chorus_str stream;                    /* empty: the global log only */
-  const chorus_publish* const* events;  /* `count` pointers; their stream field is ignored */
+  int32_t expected;                    /* CHORUS_EXPECT_* */
+  uint64_t expected_version;           /* for CHORUS_EXPECT_EXACT */
+  chorus_str stream;                   /* empty: the global log only */
+  const chorus_publish* const* events; /* `count` pointers; their stream field is ignored */
   size_t count;
 } chorus_append;
 
 typedef struct chorus_append_result {
   uint32_t struct_size;
-  uint32_t written;         /* events newly written (duplicates of stored ids are skipped) */
+  uint32_t written; /* events newly written (duplicates of stored ids are skipped) */
   uint64_t first_seq;
   uint64_t last_seq;
-  uint64_t stream_version;  /* after the append (0 for the global log) */
-  uint64_t actual_version;  /* on CHORUS_CONFLICT: the stream's version */
+  uint64_t stream_version; /* after the append (0 for the global log) */
+  uint64_t actual_version; /* on CHORUS_CONFLICT: the stream's version */
 } chorus_append_result;
 
 enum {
@@ -274,11 +274,11 @@ enum {
 
 typedef struct chorus_read {
   uint32_t struct_size;
-  int32_t source;    /* CHORUS_READ_* */
+  int32_t source; /* CHORUS_READ_* */
   chorus_str key;
-  uint64_t from;     /* 0: the first (forward) or the last (backward) */
-  uint32_t limit;    /* events at most; 0: 100; above 10000: 10000 */
-  int32_t backward;  /* non-zero: newest first */
+  uint64_t from;    /* 0: the first (forward) or the last (backward) */
+  uint32_t limit;   /* events at most; 0: 100; above 10000: 10000 */
+  int32_t backward; /* non-zero: newest first */
 } chorus_read;
 
 /* One stored event; return non-zero to stop the read early. */
@@ -287,37 +287,35 @@ typedef int32_t (*chorus_stored_fn)(void* ctx, const chorus_event_view* event, u
 
 typedef struct chorus_read_result {
   uint32_t struct_size;
-  uint32_t count;  /* events passed to the callback */
-  int32_t end;     /* non-zero: nothing more in this direction when read */
-  uint64_t next;   /* continue with from = next */
+  uint32_t count; /* events passed to the callback */
+  int32_t end;    /* non-zero: nothing more in this direction when read */
+  uint64_t next;  /* continue with from = next */
 } chorus_read_result;
 
 /* ---- registry (service discovery) -------------------------------------------------- */
 
-enum {
-  CHORUS_DISCOVER_HEALTHY_ONLY = 1u << 0
-};
+enum { CHORUS_DISCOVER_HEALTHY_ONLY = 1u << 0 };
 
 typedef struct chorus_service_query {
   uint32_t struct_size;
-  uint32_t flags;          /* CHORUS_DISCOVER_* */
-  chorus_str capability;   /* optional */
-  chorus_str type;         /* optional */
-  const chorus_str* tags;  /* optional: every tag must be present */
+  uint32_t flags;         /* CHORUS_DISCOVER_* */
+  chorus_str capability;  /* optional */
+  chorus_str type;        /* optional */
+  const chorus_str* tags; /* optional: every tag must be present */
   size_t tag_count;
-  chorus_str strategy;     /* select(): a load-balancing strategy; empty: the registry's */
+  chorus_str strategy; /* select(): a load-balancing strategy; empty: the registry's */
 } chorus_service_query;
 
 typedef struct chorus_service_view {
   uint32_t struct_size;
   uint32_t weight;
-  chorus_str id;        /* the service record's id */
-  chorus_str agent_id;  /* the agent (for a plugin: its instance name; a request's target) */
+  chorus_str id;       /* the service record's id */
+  chorus_str agent_id; /* the agent (for a plugin: its instance name; a request's target) */
   chorus_str name;
   chorus_str type;
-  chorus_str status;    /* "healthy", "unhealthy", ... */
+  chorus_str status; /* "healthy", "unhealthy", ... */
   chorus_str version;
-  chorus_str address;   /* host:port, or empty for agents inside this host */
+  chorus_str address; /* host:port, or empty for agents inside this host */
   const chorus_str* capabilities;
   size_t capability_count;
   const chorus_str* tags;
@@ -424,8 +422,8 @@ typedef struct chorus_host_api {
    * until cancelled or the instance stops. */
   chorus_status (*timer_after)(chorus_host* host, uint64_t delay_ms, chorus_timer_fn fn, void* ctx,
                                uint64_t* out_id);
-  chorus_status (*timer_every)(chorus_host* host, uint64_t period_ms, chorus_timer_fn fn,
-                               void* ctx, uint64_t* out_id);
+  chorus_status (*timer_every)(chorus_host* host, uint64_t period_ms, chorus_timer_fn fn, void* ctx,
+                               uint64_t* out_id);
   /* After it returns the timer's callback is never called again. */
   chorus_status (*timer_cancel)(chorus_host* host, uint64_t timer_id);
 } chorus_host_api;
@@ -440,20 +438,20 @@ typedef struct chorus_init_args {
   uint16_t host_abi_minor;
   chorus_host* host;
   const chorus_host_api* api;
-  chorus_str instance_name;  /* this instance's name: the source of its events */
-  chorus_str config_json;    /* the instance's config block as JSON ("{}" when none) */
-  chorus_str plugin_file;    /* the .so in the plugins folder */
+  chorus_str instance_name; /* this instance's name: the source of its events */
+  chorus_str config_json;   /* the instance's config block as JSON ("{}" when none) */
+  chorus_str plugin_file;   /* the .so in the plugins folder */
 } chorus_init_args;
 
 /* Returned by chorus_plugin_entry(); must stay valid and unchanged while the
  * library is loaded (a static const object). */
 typedef struct chorus_plugin_descriptor {
-  uint32_t struct_size; /* sizeof(chorus_plugin_descriptor) */
-  uint16_t abi_major;   /* CHORUS_PLUGIN_ABI_MAJOR */
-  uint16_t abi_minor;   /* CHORUS_PLUGIN_ABI_MINOR */
-  const char* name;         /* required: [a-z0-9_-], 1 to 64 bytes, NUL-terminated */
-  const char* version;      /* required: NUL-terminated, e.g. "1.2.0" */
-  const char* description;  /* optional */
+  uint32_t struct_size;            /* sizeof(chorus_plugin_descriptor) */
+  uint16_t abi_major;              /* CHORUS_PLUGIN_ABI_MAJOR */
+  uint16_t abi_minor;              /* CHORUS_PLUGIN_ABI_MINOR */
+  const char* name;                /* required: [a-z0-9_-], 1 to 64 bytes, NUL-terminated */
+  const char* version;             /* required: NUL-terminated, e.g. "1.2.0" */
+  const char* description;         /* optional */
   const char* const* capabilities; /* optional: NULL-terminated list, e.g. "statistics" */
 
   /* Required. Creates one instance: stores its state in *out_instance.
