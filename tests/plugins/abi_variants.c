@@ -8,7 +8,13 @@
  */
 #include <chorus/plugin.h>
 
-static chorus_status init(const chorus_init_args* args, void** out) {
+#if ABI_VARIANT == 4 || ABI_VARIANT == 5
+#define UNUSED __attribute__((unused))
+#else
+#define UNUSED
+#endif
+
+UNUSED static chorus_status init(const chorus_init_args* args, void** out) {
   (void)args;
   *out = 0;
   return CHORUS_OK;
@@ -18,7 +24,7 @@ static void destroy(void* instance) {
   (void)instance;
 }
 
-static const chorus_plugin_descriptor descriptor = {
+UNUSED static const chorus_plugin_descriptor descriptor = {
 #if ABI_VARIANT == 3
     16,
 #else

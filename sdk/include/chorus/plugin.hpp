@@ -548,8 +548,8 @@ class Host {
         std::make_unique<SubHolder>(SubHolder{this, std::move(handler), std::move(o.filter)});
     chorus_subscribe s{};
     s.struct_size = sizeof(s);
-    s.flags = (o.requests ? CHORUS_SUBSCRIBE_REQUESTS : 0u) |
-              (o.from_beginning ? CHORUS_SUBSCRIBE_FROM_BEGINNING : 0u);
+    s.flags = (o.requests ? uint32_t{CHORUS_SUBSCRIBE_REQUESTS} : 0u) |
+              (o.from_beginning ? uint32_t{CHORUS_SUBSCRIBE_FROM_BEGINNING} : 0u);
     s.pattern = str(pattern);
     s.queue_group = str(o.queue_group);
     s.durable_group = str(o.durable_group);
