@@ -75,10 +75,12 @@ class DataLogger : public Agent {
     }
     for (const auto& [sensor, count] : readings_)
       total += count;
+    const std::string period = summary_ms_ % 1000 == 0 ? std::to_string(summary_ms_ / 1000) + " s"
+                                                       : std::to_string(summary_ms_) + " ms";
     char line[512];
     std::snprintf(line, sizeof(line),
-                  "last %llds: %llu readings (%s), %llu alerts; total %llu readings, %llu alerts",
-                  static_cast<long long>(summary_ms_ / 1000), static_cast<unsigned long long>(n),
+                  "last %s: %llu readings (%s), %llu alerts; total %llu readings, %llu alerts",
+                  period.c_str(), static_cast<unsigned long long>(n),
                   per.empty() ? "none" : per.c_str(),
                   static_cast<unsigned long long>(period_alerts_),
                   static_cast<unsigned long long>(total), static_cast<unsigned long long>(alerts_));

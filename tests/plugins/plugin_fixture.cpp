@@ -113,7 +113,13 @@ plugins::PluginSettings& PluginFixture::settings(const std::string& key) {
 }
 
 std::string PluginFixture::install(const std::string& built, const std::string& as) {
-  const std::string bytes = built_plugin(built);
+  return install_file(kTestPlugins + "/" + built + ".so", as);
+}
+
+std::string PluginFixture::install_file(const std::string& path, const std::string& as) {
+  const std::string bytes = read_file(path);
+  INFO(path);
+  REQUIRE(!bytes.empty());
   const std::string tmp = folder() + "/." + as + ".so.tmp";
   const std::string dst = folder() + "/" + as + ".so";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);

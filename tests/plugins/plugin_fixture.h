@@ -121,6 +121,8 @@ class PluginFixture {
   // Copies build/tests/plugins/<built>.so to <folder>/<as>.so the way an
   // installer should: to a temporary name, then rename (IN_MOVED_TO).
   std::string install(const std::string& built, const std::string& as);
+  // The same for any file.
+  std::string install_file(const std::string& path, const std::string& as);
   // Copies it in place: create, write, close (IN_CLOSE_WRITE).
   std::string copy_in_place(const std::string& built, const std::string& as);
   void remove(const std::string& as);
