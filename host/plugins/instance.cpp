@@ -49,7 +49,8 @@ Instance::Instance(InstanceLinks links, std::shared_ptr<PluginModule> module,
                    InstanceSettings settings)
     : links_(std::move(links)),
       module_(std::move(module)),
-      module_ref_(module_.get()),
+      callbacks_(module_->callbacks()),
+      file_(module_->file()),
       settings_(std::move(settings)),
       log_(instance_log(settings_.name)) {}
 
@@ -59,10 +60,6 @@ Instance::~Instance() {
   if (phase() != Phase::kGone)
     plugins_log().error("instance '{}' destroyed in phase {} without unload", name(),
                         phase_name(phase()));
-}
-
-const chorus_plugin_descriptor& Instance::cb() const noexcept {
-  return module_ref_->callbacks();
 }
 
 bool Instance::in_callback() const noexcept {
@@ -75,7 +72,7 @@ void Instance::quiesce() {
 }
 
 Status Instance::init() {
-  const std::string what = fmt::format("{} ({})", name(), module_ref_->file());
+  const std::string what = fmt::format("{} ({})", name(), file_);
   auto tree = ConfigTree::parse(settings_.config_json, what);
   if (!tree.ok()) {
     set_phase(Phase::kGone);
@@ -93,7 +90,7 @@ Status Instance::init() {
   args.api = &host_api_table();
   args.instance_name = to_str(name());
   args.config_json = to_str(settings_.config_json);
-  args.plugin_file = to_str(module_ref_->file());
+  args.plugin_file = to_str(file_);
   int32_t rc;
   std::string message;
   {

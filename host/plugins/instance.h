@@ -159,7 +159,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   // ---- identity and counters (any thread) ----
 
   const std::string& name() const noexcept { return settings_.name; }
-  const PluginModule& module() const noexcept { return *module_ref_; }
+  // The plugin file (in the plugins folder) this instance runs from.
+  const std::string& file() const noexcept { return file_; }
   Phase phase() const noexcept { return phase_.load(std::memory_order_acquire); }
   chorus_host* handle() noexcept { return &handle_; }
   InstanceStats stats() const;
@@ -213,7 +214,9 @@ class Instance : public std::enable_shared_from_this<Instance> {
 
   // instance_delivery.cpp
   Status deliver(Subscription& sub, const EventPtr& event);
+  Status call_handler(Subscription& sub, const EventPtr& event);  // REQUIRES: callback_mu_
   bool filter(Subscription& sub, const Event& event);
+  bool plugin_filter(Subscription& sub, const Event& event);
   Status attach(const std::shared_ptr<Subscription>& sub);
   void detach(Subscription& sub);
   void wait_drained(std::chrono::steady_clock::time_point deadline, UnloadReport& report);
@@ -237,12 +240,13 @@ class Instance : public std::enable_shared_from_this<Instance> {
   // callback_mu_); a no-op inside a callback.
   void quiesce();
   void set_phase(Phase p) noexcept { phase_.store(p, std::memory_order_release); }
-  // The plugin's callbacks with their instance state.
-  const chorus_plugin_descriptor& cb() const noexcept;
+  // The plugin's callbacks (a copy: valid, though not callable, after unload).
+  const chorus_plugin_descriptor& cb() const noexcept { return callbacks_; }
 
   InstanceLinks links_;
-  std::shared_ptr<PluginModule> module_;      // dropped at the end of unload()
-  const PluginModule* module_ref_ = nullptr;  // for identity after that (never called)
+  std::shared_ptr<PluginModule> module_;  // dropped at the end of unload()
+  const chorus_plugin_descriptor callbacks_;
+  const std::string file_;
   InstanceSettings settings_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<ConfigTree> config_;

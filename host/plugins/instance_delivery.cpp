@@ -136,8 +136,9 @@ Status Instance::attach(const std::shared_ptr<Subscription>& sub) {
     r = bus.subscribe_durable(
         sub->durable_group, sub->pattern,
         [this, s](const EventPtr& e) -> Status {
-          // Durable reads take no filter: a plugin filter's "no" is an ack.
-          if (s->filter && !filter(*s, *e)) return Status::OK();
+          // Durable reads take no bus filter: a plugin filter's "no" is an ack.
+          if (s->filter && !s->closed.load(std::memory_order_acquire) && !plugin_filter(*s, *e))
+            return Status::OK();
           return deliver(*s, e);
         },
         o);
@@ -158,6 +159,11 @@ Status Instance::attach(const std::shared_ptr<Subscription>& sub) {
 
 void Instance::detach(Subscription& sub) {
   {
+    std::lock_guard d(sub.detach_mu);
+    sub.detaching = true;
+    sub.detach_cv.notify_all();
+  }
+  {
     std::lock_guard b(sub.bus_mu);
     sub.dead = true;
     if (sub.attached) {
@@ -175,6 +181,10 @@ void Instance::detach(Subscription& sub) {
 bool Instance::filter(Subscription& sub, const Event& event) {
   // Draining: queued events still go out, new ones are not taken.
   if (phase() != Phase::kRunning) return false;
+  return plugin_filter(sub, event);
+}
+
+bool Instance::plugin_filter(Subscription& sub, const Event& event) {
   if (!sub.filter) return !sub.closed.load(std::memory_order_acquire);
   sub.filters_inside.fetch_add(1, std::memory_order_acq_rel);
   bool pass = false;
@@ -188,10 +198,24 @@ bool Instance::filter(Subscription& sub, const Event& event) {
 }
 
 Status Instance::deliver(Subscription& sub, const EventPtr& event) {
-  std::lock_guard lock(callback_mu_);
-  const Phase p = phase();
-  if (sub.closed.load(std::memory_order_acquire) || (p != Phase::kRunning && p != Phase::kDraining))
-    return Status::OK();  // unsubscribed by the plugin: nothing to deliver to
+  {
+    std::unique_lock lock(callback_mu_);
+    const Phase p = phase();
+    if (!sub.closed.load(std::memory_order_acquire) &&
+        (p == Phase::kRunning || p == Phase::kDraining))
+      return call_handler(sub, event);
+  }
+  // Unsubscribed by the plugin (from inside a callback, so the detach runs
+  // later). An ephemeral event is simply not delivered. A durable one must
+  // stay with the consumer group: wait until the detach has begun (it then
+  // waits for this call), and fail the delivery, which gives the event back.
+  if (sub.durable_group.empty()) return Status::OK();
+  std::unique_lock d(sub.detach_mu);
+  sub.detach_cv.wait(d, [&] { return sub.detaching; });
+  return Status::Cancelled(fmt::format("{}: unsubscribed", name()));
+}
+
+Status Instance::call_handler(Subscription& sub, const EventPtr& event) {
   CallbackScope scope(this);
   chorus_event_view v;
   fill_view(*event, v);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -37,6 +38,12 @@ struct Subscription {
   bool attached = false;  // under bus_mu
   bool dead = false;      // under bus_mu: detached for good
   uint64_t bus_id = 0;    // under bus_mu
+
+  // Set (under detach_mu) when a detach begins: a durable delivery that
+  // found the subscription closed waits for it (instance_delivery.cpp).
+  std::mutex detach_mu;
+  std::condition_variable detach_cv;
+  bool detaching = false;
 };
 
 }  // namespace chorus::plugins

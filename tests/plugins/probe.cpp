@@ -19,6 +19,7 @@
 //   tick_ms: N                every N ms -> "probe.tick" {version}
 //   durable_group: name       the subscriptions are durable members of this group
 //   unhealthy: true           health() fails
+//   unsubscribe_after: N      after N events, unsubscribes from inside on_event
 //   try_registry: true        at start calls discover and request_by_capability,
 //                             reporting each as "probe.result"
 //   try_store: stream         at start appends two events to `stream` and reads
@@ -53,11 +54,14 @@ class Probe : public Agent {
     SubscribeOptions o;
     o.durable_group = std::string(config_["durable_group"].string());
     const Value& subs = config_["subscribe"];
-    if (subs.is_array()) {
-      for (const Value& p : subs.items())
-        if (auto r = host().subscribe(std::string(p.string()), o); !r.ok()) return r.status();
-    } else if (auto r = host().subscribe("probe.in", o); !r.ok()) {
-      return r.status();
+    std::vector<std::string> patterns;
+    for (const Value& p : subs.items())
+      patterns.emplace_back(p.string());
+    if (!subs.is_array()) patterns.emplace_back("probe.in");
+    for (const std::string& p : patterns) {
+      auto r = host().subscribe(p, o);
+      if (!r.ok()) return r.status();
+      sub_ids_.push_back(*r);
     }
     if (config_.has("requests")) {
       SubscribeOptions ro;
@@ -112,6 +116,12 @@ class Probe : public Agent {
     if (config_["fail_on_event"].boolean())
       return Status::error(Code::kUnavailable, "probe: refusing " + std::string(e.type()));
     if (config_["retain"].boolean()) (void)host().c_api().event_retain(host().c_host(), e.handle());
+    ++handled_;
+    if (config_.has("unsubscribe_after") &&
+        handled_ == static_cast<int64_t>(config_["unsubscribe_after"].number())) {
+      for (uint64_t id : sub_ids_)
+        if (Status st = host().unsubscribe(id); !st) return st;
+    }
     if (config_.has("echo") && !config_["echo"].boolean()) return {};
     Value d = Value::object();
     d.set("version", PROBE_VERSION)
@@ -166,6 +176,8 @@ class Probe : public Agent {
   }
 
   Value config_;
+  std::vector<uint64_t> sub_ids_;
+  int64_t handled_ = 0;
   void* kept_ = nullptr;  // never freed: the host frees it at unload and reports it
 };
 

@@ -248,3 +248,32 @@ TEST_CASE("a durable subscription loses nothing across a reload") {
     CHECK(*got.rbegin() == sent - 1);
   }
 }
+
+TEST_CASE(
+    "a durable subscription the plugin drops from inside its callback leaves the rest to the "
+    "group") {
+  FixtureOptions o;
+  o.with_store = true;
+  o.persist = {"probe.in"};
+  PluginFixture f(o);
+  f.settings("probe").config_json = R"({"durable_group": "probes", "unsubscribe_after": 3})";
+  f.install("probe_v1", "probe");
+  f.start();
+  REQUIRE(f.wait_lifecycle("started", "probe"));
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(f.publish("probe.in", i).ok());
+  REQUIRE(f.log.wait_count([](const Event& e) { return e.type() == "probe.seen"; }, 3));
+
+  // A new member of the group (the plugin reloaded without the setting)
+  // gets every event the first one did not handle: none was acked unseen.
+  auto next = f.options();
+  next.plugins[0].config_json = R"({"durable_group": "probes"})";
+  REQUIRE(f.host().reconfigure(next).ok());
+  REQUIRE(f.wait_lifecycle("reloaded", "probe"));
+  REQUIRE(f.log.wait_until([](const std::vector<EventPtr>& log) {
+    std::set<int> ns;
+    for (const EventPtr& e : log)
+      if (e->type() == "probe.seen") ns.insert(static_cast<int>(data_number(*e, "n")));
+    return ns.size() == 10;
+  }));
+}
