@@ -204,7 +204,7 @@ void Loader::load(const std::string& file, Force force) {
   // 2. The old version goes: unregistered, unloaded, its library closed.
   std::unique_ptr<LoadedFile> previous;
   if (old) {
-    unload_file(*old, "replaced", Announce::kSilently);
+    (void)unload_file(*old);
     std::lock_guard l(mu_);
     previous = std::move(files_[file]);
   }
@@ -261,12 +261,13 @@ void Loader::load(const std::string& file, Force force) {
                        file, join(names), caps);
 }
 
-void Loader::unload_file(LoadedFile& f, std::string_view reason, Announce announce) {
+std::vector<UnloadReport> Loader::unload_file(LoadedFile& f) {
+  std::vector<UnloadReport> reports;
   for (size_t i = 0; i < f.instances.size(); ++i) {
     events_.unregister(f.agents[i]);
-    const UnloadReport report = f.instances[i]->unload(drain_timeout_);
-    if (announce == Announce::kStopped) events_.stopped(f.agents[i], reason, report);
+    reports.push_back(f.instances[i]->unload(drain_timeout_));
   }
+  return reports;
 }
 
 void Loader::remove(const std::string& file, std::string_view reason) {
@@ -279,10 +280,13 @@ void Loader::remove(const std::string& file, std::string_view reason) {
     f = std::move(it->second);
     files_.erase(it);
   }
-  unload_file(*f, reason, Announce::kStopped);
+  const std::vector<UnloadReport> reports = unload_file(*f);
+  const std::vector<AgentRecord> agents = f->agents;
   const std::string what =
       fmt::format("{} {}", f->module->descriptor().name, f->module->descriptor().version);
-  f.reset();  // dlclose
+  f.reset();  // dlclose: agent.stopped means the code is gone too
+  for (size_t i = 0; i < agents.size(); ++i)
+    events_.stopped(agents[i], reason, reports[i]);
   plugins_log().info("unloaded {} from {} ({})", what, file, reason);
 }
 

@@ -83,12 +83,14 @@ class Loader {
   };
 
   const PluginSettings* settings_for(std::string_view plugin, const std::string& file) const;
-  enum class Announce { kSilently, kStopped };  // publish agent.stopped?
+
   // Creates and initialises the instances of `module`; on failure none is left.
   Result<std::vector<std::shared_ptr<Instance>>> init_instances(
       const std::shared_ptr<PluginModule>& module, const PluginSettings& settings,
       const std::string& replacing);
-  void unload_file(LoadedFile& f, std::string_view reason, Announce announce);
+  // Unregisters and unloads each instance (the library closes with the
+  // last reference to `f`'s module).
+  std::vector<UnloadReport> unload_file(LoadedFile& f);
   void fail(const std::string& file, const AgentRecord& agent, std::string_view stage,
             const Status& error, StillRunning still);
   AgentRecord record_for(const PluginModule& m, const std::string& instance) const;
