@@ -503,6 +503,31 @@ class Host {
     return rc == CHORUS_OK ? Status() : failure(rc);
   }
 
+  // Picks one service by the registry's load balancing; `chosen` sees it
+  // during the call. Returns the lease to give back with release().
+  Result<uint64_t> select(const chorus_service_query& query,
+                          const std::function<void(const chorus_service_view&)>& chosen) const {
+    uint64_t lease = 0;
+    const int32_t rc = api_->select(
+        h_, &query,
+        [](void* c, const chorus_service_view* s) -> int32_t {
+          try {
+            (*static_cast<const std::function<void(const chorus_service_view&)>*>(c))(*s);
+          } catch (...) {
+          }
+          return 0;
+        },
+        const_cast<void*>(static_cast<const void*>(&chosen)), &lease);
+    if (rc != CHORUS_OK) return failure(rc);
+    return lease;
+  }
+  // Ends a lease with the outcome of the call made to the service.
+  Status release(uint64_t lease, const Status& outcome, std::chrono::microseconds latency) const {
+    const int32_t rc = api_->release(h_, lease, static_cast<chorus_status>(outcome.code()),
+                                     static_cast<uint64_t>(latency.count()));
+    return rc == CHORUS_OK ? Status() : failure(rc);
+  }
+
   // The Status of a failed call: its code and the host's last error message.
   Status failure(int32_t rc) const {
     return Status(rc >= 0 && rc <= CHORUS_INTERNAL ? static_cast<Code>(rc) : Code::kInternal,
