@@ -259,6 +259,13 @@ TEST_CASE("examples: task_worker runs, fails, retries, and keeps to its budget")
 
   // Paused by the guard; resumed, it creates tasks again with its spending reset.
   REQUIRE(f.log.wait_type("operations.paused"));
+  // The two arrive through different subscriptions: resume only once the
+  // pause was handled.
+  REQUIRE(spin_until([&] {
+    for (const auto& s : f.bus->stats().subscribers)
+      if (s.id == "task_worker:operations.paused" && s.delivered >= 1) return true;
+    return false;
+  }));
   auto resumed = EventBuilder("operations.resumed").source("budget_guard").build();
   REQUIRE(f.bus->publish(*resumed).ok());
   REQUIRE(f.log.wait_for([&](const Event& e) {
