@@ -89,6 +89,12 @@ class MapReader {
   }
   // A list of scalars.
   void string_list(std::string_view key, std::vector<std::string>& out, const Check& check = {});
+  // A free-form value (a plugin's config block) as compact JSON text:
+  // mappings become objects, lists arrays; a plain scalar becomes a number,
+  // true, false or null when it reads as one, else a string (a quoted
+  // scalar is always a string); ${VAR} is substituted in every scalar.
+  // Returns true when the key was present and converted (yaml_json.cpp).
+  bool json(std::string_view key, std::string& out);
 
   // A nested mapping; std::nullopt (and no error) when the key is absent.
   std::optional<MapReader> map(std::string_view key);

@@ -16,6 +16,9 @@ class EventStore;
 namespace chorus::bus {
 class EventBus;
 }
+namespace chorus::plugins {
+class PluginHost;
+}
 
 namespace chorus::runtime {
 
@@ -24,6 +27,7 @@ struct HostServices {
   std::string data_dir;                   // absolute, locked for the process
   store::EventStore* store = nullptr;     // set by StoreSubsystem
   bus::EventBus* bus = nullptr;           // set by BusSubsystem
+  plugins::PluginHost* plugins = nullptr;  // set by PluginsSubsystem (loaded agents, for the API)
 };
 
 }  // namespace chorus::runtime

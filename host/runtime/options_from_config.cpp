@@ -114,4 +114,25 @@ bus::BusOptions bus_options_from(const config::BusSection& section) {
   return o;
 }
 
+plugins::PluginHostOptions plugins_options_from(const config::Config& c,
+                                                const std::string& data_dir) {
+  plugins::PluginHostOptions o;
+  o.folder = c.plugins.folder;
+  o.private_dir = (data_dir.empty() ? c.host.data_dir : data_dir) + "/plugins";
+  o.watch = c.plugins.watch;
+  o.heartbeat_interval = c.plugins.heartbeat_interval;
+  o.drain_timeout = c.plugins.drain_timeout;
+  for (const config::PluginEntry& e : c.plugins.agents) {
+    plugins::PluginSettings s;
+    s.key = e.key;
+    s.enabled = e.enabled;
+    s.config_json = e.config_json;
+    s.publish = e.publish;
+    s.subscribe = e.subscribe;
+    s.instances = e.instances;
+    o.plugins.push_back(std::move(s));
+  }
+  return o;
+}
+
 }  // namespace chorus::runtime

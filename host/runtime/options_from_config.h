@@ -10,6 +10,7 @@
 
 #include "bus/bus_options.h"
 #include "core/log.h"
+#include "plugins/plugin_host_options.h"
 #include "store/store_options.h"
 
 namespace chorus::config {
@@ -33,5 +34,11 @@ struct LogOptions {
   log::Format format = log::Format::kText;
 };
 LogOptions log_options_from(const config::LogSection& section);
+
+// The plugin host's options: the `plugins:` section; loaded copies go to
+// <data_dir>/plugins (data_dir as for the store). The directory hook is left
+// for the runtime to set.
+plugins::PluginHostOptions plugins_options_from(const config::Config& config,
+                                                const std::string& data_dir = {});
 
 }  // namespace chorus::runtime

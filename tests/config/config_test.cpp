@@ -57,7 +57,13 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   CHECK(r->host == d.host);
   CHECK(r->log == d.log);
   CHECK(r->bus == d.bus);
+  // Two lists set up the example agents (plugins/) and are not defaults.
+  CHECK(!r->store.persist.empty());
+  CHECK(!r->plugins.agents.empty());
+  r->store.persist.clear();
+  r->plugins.agents.clear();
   CHECK(r->store == d.store);
+  CHECK(r->plugins == d.plugins);
 }
 
 TEST_CASE("every example config is valid") {
@@ -178,7 +184,7 @@ TEST_CASE("error: unknown key - with the list and a did-you-mean") {
   auto top = errors_of("hots:\n  workers: 2\n");
   CHECK(
       top[0] ==
-      "test.yaml:1:1: hots: unknown key (expected host, log, bus or store; did you mean 'host'?)");
+      "test.yaml:1:1: hots: unknown key (expected host, log, bus, store or plugins; did you mean 'host'?)");
 }
 
 TEST_CASE("error: wrong type") {

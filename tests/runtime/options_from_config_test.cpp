@@ -149,3 +149,39 @@ TEST_CASE("bus options from config: each overflow policy maps to its namesake") 
     CHECK(runtime::bus_options_from(s).overflow == to);
   }
 }
+
+TEST_CASE("options: the plugins section maps onto PluginHostOptions") {
+  const char* yaml = R"(host:
+  data_dir: /var/lib/x
+plugins:
+  folder: /opt/agents
+  watch: false
+  heartbeat_interval: 3s
+  drain_timeout: 100ms
+  agents:
+    calculator:
+      instances: [calculator-1, calculator-2]
+      config: {tax_rate: 0.1}
+      publish: ["calc.**"]
+    order_desk.so:
+      enabled: false
+)";
+  auto r = parse_config(yaml, "t.yaml");
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  auto o = runtime::plugins_options_from(*r);
+  CHECK(o.folder == "/opt/agents");
+  CHECK(o.private_dir == "/var/lib/x/plugins");
+  CHECK(!o.watch);
+  CHECK(o.heartbeat_interval == 3s);
+  CHECK(o.drain_timeout == 100ms);
+  REQUIRE(o.plugins.size() == 2);
+  CHECK(o.plugins[0].key == "calculator");
+  CHECK(o.plugins[0].instances == std::vector<std::string>{"calculator-1", "calculator-2"});
+  CHECK(o.plugins[0].config_json == R"({"tax_rate":0.1})");
+  CHECK(o.plugins[0].publish == std::optional<std::vector<std::string>>({"calc.**"}));
+  CHECK(!o.plugins[0].subscribe);
+  CHECK(o.plugins[1].key == "order_desk.so");
+  CHECK(!o.plugins[1].enabled);
+  CHECK(runtime::plugins_options_from(*r, "/data").private_dir == "/data/plugins");
+}

@@ -1,0 +1,48 @@
+// Options of the plugin host (host/plugins). The runtime maps the YAML
+// `plugins:` section onto them (host/runtime/options_from_config); this
+// module never sees YAML. docs/config.md "plugins" documents each key.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chorus::plugins {
+
+class AgentDirectory;
+
+// Settings of one plugin, found by its name (the descriptor's) or its file
+// name ("calculator" or "calculator.so").
+struct PluginSettings {
+  std::string key;
+  bool enabled = true;
+  std::string config_json = "{}";  // a JSON object, given to init()
+  // Allowed patterns; unset: any topic; empty: none.
+  std::optional<std::vector<std::string>> publish;
+  std::optional<std::vector<std::string>> subscribe;
+  // Instance names; empty: one instance named after the plugin.
+  std::vector<std::string> instances;
+
+  friend bool operator==(const PluginSettings&, const PluginSettings&) = default;
+};
+
+struct PluginHostOptions {
+  std::string folder = "./build/plugins";  // watched for *.so files
+  // REQUIRED: where private copies are loaded from (the runtime uses
+  // <data_dir>/plugins). Emptied at start.
+  std::string private_dir;
+  bool watch = true;  // inotify: load, replace and remove files live
+  std::chrono::milliseconds heartbeat_interval{10'000};  // 0: none
+  // How long an unload waits for an instance's queued events to be handled.
+  std::chrono::milliseconds drain_timeout{5'000};
+  // How long a durable subscription's reader waits for new events before it
+  // notices an unsubscribe (bounds an unload when nothing is published).
+  std::chrono::milliseconds durable_poll{20};
+  std::vector<PluginSettings> plugins;
+  // Optional: registers loaded agents in discovery (agent_directory.h).
+  std::shared_ptr<AgentDirectory> directory;
+};
+
+}  // namespace chorus::plugins

@@ -1,0 +1,46 @@
+// PluginsSubsystem: the plugin host's place in the host's lifecycle. At
+// start it builds the PluginHost on the bus and the store (after both, and
+// after discovery once that exists), which loads the plugins folder and
+// starts watching it; sets HostServices::plugins. stop() unloads every
+// plugin while the workers and the bus still run (queued deliveries drain,
+// timers are cancelled, agents publish their last events); close() drops
+// the host.
+//
+// Reload: every `plugins.*` key applies live (PluginHost::reconfigure): a
+// plugin whose settings changed is reloaded transactionally, a disabled one
+// unloaded, a new folder opened, and the folder scanned again.
+//
+// Discovery: PluginHostOptions::directory (the AgentDirectory hook that
+// registers agents, unregisters them and forwards their heartbeats) is left
+// unset here; wiring discovery sets it in plugins_options() below.
+#pragma once
+
+#include <memory>
+
+#include "plugins/plugin_host_options.h"
+#include "runtime/host_services.h"
+#include "runtime/subsystem.h"
+
+namespace chorus::runtime {
+
+class PluginsSubsystem final : public Subsystem {
+ public:
+  explicit PluginsSubsystem(HostServices& services);
+  ~PluginsSubsystem() override;
+
+  std::string_view name() const noexcept override { return "plugins"; }
+  Status start(const config::Config& config) override;
+  void stop(Deadline deadline) override;
+  void close() override;
+  bool reloads(std::string_view key) const override { return key.starts_with("plugins."); }
+  Status reload(const config::Config& next) override;
+
+ private:
+  // The module's options from the config, with the hooks this host has.
+  plugins::PluginHostOptions plugins_options(const config::Config& config) const;
+
+  HostServices& services_;
+  std::unique_ptr<plugins::PluginHost> host_;
+};
+
+}  // namespace chorus::runtime
