@@ -31,6 +31,7 @@ enum class StatusCode : uint8_t {
   kFailedPrecondition,  // the system is not in a state that allows the operation
   kNotSupported,        // a format version or feature this build does not know
   kNoResponders,        // a request found no subscriber for its type
+  kNoHealthyInstance,   // discovery found no healthy instance to select
   kInternal,            // a bug: an invariant did not hold
 };
 
@@ -75,6 +76,9 @@ class Status {
   }
   static Status NoResponders(std::string msg) {
     return {StatusCode::kNoResponders, std::move(msg)};
+  }
+  static Status NoHealthyInstance(std::string msg) {
+    return {StatusCode::kNoHealthyInstance, std::move(msg)};
   }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
