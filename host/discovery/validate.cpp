@@ -191,10 +191,10 @@ void check_health(FieldErrors& e, const ServiceSpec& s) {
       [[fallthrough]];
     case CheckKind::kTcp:
       if (s.host.empty())
-        e.check("host", fmt::format("is empty, but a {} check needs a host to probe",
+        e.check("host", fmt::format("is empty, but the {} check needs a host to probe",
                                     check_kind_name(c.kind)));
       if (c.port == 0 && s.port == 0)
-        e.check("check.port", fmt::format("a {} check needs a port (the service has none)",
+        e.check("check.port", fmt::format("the {} check needs a port (the service has none)",
                                           check_kind_name(c.kind)));
       break;
     case CheckKind::kCustom:

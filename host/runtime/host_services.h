@@ -16,14 +16,18 @@ class EventStore;
 namespace chorus::bus {
 class EventBus;
 }
+namespace chorus::discovery {
+class Registry;
+}
 
 namespace chorus::runtime {
 
 struct HostServices {
-  boost::asio::io_context* io = nullptr;  // the host's worker pool (always set)
-  std::string data_dir;                   // absolute, locked for the process
-  store::EventStore* store = nullptr;     // set by StoreSubsystem
-  bus::EventBus* bus = nullptr;           // set by BusSubsystem
+  boost::asio::io_context* io = nullptr;    // the host's worker pool (always set)
+  std::string data_dir;                     // absolute, locked for the process
+  store::EventStore* store = nullptr;       // set by StoreSubsystem
+  bus::EventBus* bus = nullptr;             // set by BusSubsystem
+  discovery::Registry* registry = nullptr;  // set by DiscoverySubsystem (thread-safe API)
 };
 
 }  // namespace chorus::runtime

@@ -9,6 +9,7 @@
 #include <spdlog/common.h>
 
 #include "core/log.h"
+#include "discovery/discovery_options.h"
 #include "store/store_options.h"
 
 namespace chorus::config {
@@ -28,5 +29,9 @@ struct LogOptions {
   log::Format format = log::Format::kText;
 };
 LogOptions log_options_from(const config::LogSection& section);
+
+// The registry's options from the `discovery:` section, static services
+// included (their specs are validated by the registry when it applies them).
+discovery::DiscoveryOptions discovery_options_from(const config::Config& config);
 
 }  // namespace chorus::runtime

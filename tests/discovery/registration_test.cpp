@@ -90,11 +90,11 @@ TEST_CASE("registration: each invalid field is named in the error") {
           s.check.kind = CheckKind::kTcp;
           s.host = "127.0.0.1";
         }) ==
-        "service 'calc-1': field 'check.port': a tcp check needs a port (the service has none)");
+        "service 'calc-1': field 'check.port': the tcp check needs a port (the service has none)");
   CHECK(bad([](ServiceSpec& s) {
           s.check.kind = CheckKind::kHttp;
           s.port = 80;
-        }) == "service 'calc-1': field 'host': is empty, but a http check needs a host to probe");
+        }) == "service 'calc-1': field 'host': is empty, but the http check needs a host to probe");
   CHECK(bad([](ServiceSpec& s) {
           s.check.kind = CheckKind::kTcp;
           s.host = "127.0.0.1";

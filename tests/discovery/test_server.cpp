@@ -1,5 +1,7 @@
 // TestServer: a real TCP/HTTP server on 127.0.0.1 for the health-check
 // tests (discovery_test_util.h).
+#include <fcntl.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -15,6 +17,10 @@ using tcp = asio::ip::tcp;
 TestServer::TestServer(Mode mode, uint16_t port) : acceptor_(io_), mode_(mode) {
   const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
   acceptor_.open(ep.protocol());
+  // Not inherited by child processes (the e2e test spawns `chorus`): a
+  // listener kept open in a child would go on completing connections
+  // after stop().
+  ::fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC);
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(ep);
   acceptor_.listen();
