@@ -1,7 +1,5 @@
-// The strategy factory and the load comparison several strategies share.
+// The strategy factory.
 #include "discovery/balancer.h"
-
-#include "discovery/service_table.h"
 
 namespace chorus::discovery {
 
@@ -23,14 +21,6 @@ std::unique_ptr<Balancer> make_balancer(Strategy s, const Pool& pool) {
       return make_power_of_two(pool);
   }
   return make_round_robin(pool);
-}
-
-int compare_load(const ServiceState& a, const ServiceState& b) noexcept {
-  // active/weight compared without division: both sides fit in 64 bits
-  // (active < 2^32, weight <= 10000).
-  const uint64_t l = uint64_t{a.active} * b.spec->weight;
-  const uint64_t r = uint64_t{b.active} * a.spec->weight;
-  return l < r ? -1 : l > r ? 1 : 0;
 }
 
 }  // namespace chorus::discovery

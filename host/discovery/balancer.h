@@ -59,8 +59,4 @@ std::unique_ptr<Balancer> make_power_of_two(const Pool& pool);
 
 std::unique_ptr<Balancer> make_balancer(Strategy s, const Pool& pool);
 
-// Fewer connections per unit of weight: a.active/a.weight < b.active/b.weight.
-struct ServiceState;
-int compare_load(const ServiceState& a, const ServiceState& b) noexcept;
-
 }  // namespace chorus::discovery

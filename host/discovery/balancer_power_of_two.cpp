@@ -1,8 +1,7 @@
 // power_of_two: two distinct members at random, the one with fewer
 // connections per unit of weight (ties: the least recently picked). Close
 // to least connections without sending every caller to the same instance.
-#include "discovery/balancer.h"
-#include "discovery/pool.h"
+#include "discovery/heap_balancer.h"
 
 namespace chorus::discovery {
 namespace {
@@ -25,7 +24,7 @@ class PowerOfTwo final : public Balancer {
     const uint32_t a = member(x), b = member(y);
     const ServiceState& sa = pool_.member(a);
     const ServiceState& sb = pool_.member(b);
-    const int c = compare_load(sa, sb);
+    const int c = compare_load(sa.active, sa.weight, sb.active, sb.weight);
     if (c != 0) return c < 0 ? a : b;
     return sa.last_pick <= sb.last_pick ? a : b;
   }

@@ -6,22 +6,28 @@
 namespace chorus::discovery {
 namespace {
 
-double score(const ServiceState& s) noexcept {
-  return s.response.count == 0 ? 0.0 : s.response.ewma_us * (static_cast<double>(s.active) + 1);
-}
-
-struct Faster {
-  bool operator()(const ServiceState& a, const ServiceState& b) const noexcept {
-    const double sa = score(a), sb = score(b);
-    if (sa != sb) return sa < sb;
-    return picked_earlier(a, b);
+struct ExpectedWait {
+  struct Key {
+    double score;
+    uint64_t last_pick;
+    uint32_t slot;
+    bool operator<(const Key& o) const noexcept {
+      if (score != o.score) return score < o.score;
+      if (last_pick != o.last_pick) return last_pick < o.last_pick;
+      return slot < o.slot;
+    }
+  };
+  static Key of(const ServiceState& s) noexcept {
+    const double score =
+        s.response_count == 0 ? 0.0 : s.response_ewma_us * (static_cast<double>(s.active) + 1);
+    return {score, s.last_pick, s.slot};
   }
 };
 
 }  // namespace
 
 std::unique_ptr<Balancer> make_response_time(const Pool& pool) {
-  return std::make_unique<HeapBalancer<Faster>>(
+  return std::make_unique<HeapBalancer<ExpectedWait>>(
       pool, static_cast<uint8_t>(Change::kLatency) | static_cast<uint8_t>(Change::kLoad));
 }
 

@@ -39,29 +39,31 @@ class CapabilityRequest final : public std::enable_shared_from_this<CapabilityRe
     if (attempt_ > 1) b.id(new_uuid_v7());  // a new request: the bus matches replies by id
     auto ev = b.build();
     if (!ev.ok()) {
-      core_->release(id);
+      core_->release(*picked);
       return finish(
           ev.error().with_context(fmt::format("request_by_capability '{}'", capability_)));
     }
     last_id_ = id;
     if (!core_->bus_calls.enter()) {
-      core_->release(id);
+      core_->release(*picked);
       return finish(Status::Unavailable("request_by_capability: the registry is shut down"));
     }
     const auto start = std::chrono::steady_clock::now();
-    core_->env.bus->request(std::move(*ev), timeout_,
-                            [self = shared_from_this(), id, start](Result<EventPtr> r) {
-                              self->answered(id, start, std::move(r));
-                            });
+    core_->env.bus->request(
+        std::move(*ev), timeout_,
+        [self = shared_from_this(), picked = std::move(*picked), start](Result<EventPtr> r) {
+          self->answered(picked, start, std::move(r));
+        });
     core_->bus_calls.exit();
   }
 
  private:
-  void answered(const std::string& id, std::chrono::steady_clock::time_point start,
+  void answered(const ServiceInfo& picked, std::chrono::steady_clock::time_point start,
                 Result<EventPtr> r) {
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - start);
-    core_->release(id);
+    const std::string& id = picked.id();
+    core_->release(picked);
     // A timeout counts as a (very slow) response, so response_time moves away
     // from an instance that does not answer; NoResponders says nothing of speed.
     if (r.ok() || r.error().is(StatusCode::kTimeout)) core_->record_response_time(id, took);

@@ -1,7 +1,7 @@
 // HeapBalancer: a strategy that always picks the best member by some order
-// (least connections, health, response time), kept in an IndexedHeap and
-// re-sifted when a change it depends on is reported. Private to the
-// balancer_*.cpp files.
+// (least connections, health, response time). Each member's key is copied
+// from its record into an IndexedHeap when it joins and whenever a change
+// the strategy depends on is reported. Private to the balancer_*.cpp files.
 #pragma once
 
 #include "discovery/balancer.h"
@@ -10,21 +10,21 @@
 
 namespace chorus::discovery {
 
-// Better(const ServiceState& a, const ServiceState& b): a before b.
-template <typename Better>
+// KeyOf: a type with `using Key = ...;` and `static Key of(const ServiceState&)`;
+// Key::operator< means "picked before".
+template <typename KeyOf>
 class HeapBalancer final : public Balancer {
  public:
-  HeapBalancer(const Pool& pool, uint8_t depends_on)
-      : Balancer(pool), depends_on_(depends_on), heap_(ByMember{&pool}) {}
+  HeapBalancer(const Pool& pool, uint8_t depends_on) : Balancer(pool), depends_on_(depends_on) {}
 
-  void added(uint32_t i) override { heap_.push(i); }
+  void added(uint32_t i) override { heap_.push(i, KeyOf::of(pool_.member(i))); }
   void removing(uint32_t i, uint32_t last) override {
     heap_.erase(i);
     if (i != last) heap_.relabel(last, i);
     heap_.truncate_labels(last);
   }
   void changed(uint32_t i, Change what) override {
-    if (depends_on_ & static_cast<uint8_t>(what)) heap_.update(i);
+    if (depends_on_ & static_cast<uint8_t>(what)) heap_.update(i, KeyOf::of(pool_.member(i)));
   }
   uint32_t pick(uint32_t avoid, Rng&) override {
     const uint32_t t = heap_.top();
@@ -33,22 +33,17 @@ class HeapBalancer final : public Balancer {
   }
 
  private:
-  struct ByMember {
-    const Pool* pool;
-    bool operator()(uint32_t a, uint32_t b) const {
-      const ServiceState& sa = pool->member(a);
-      const ServiceState& sb = pool->member(b);
-      return Better{}(sa, sb);
-    }
-  };
   uint8_t depends_on_;
-  IndexedHeap<ByMember> heap_;
+  IndexedHeap<typename KeyOf::Key> heap_;
 };
 
-// The usual last tie-breaks: the least recently picked, then the lowest slot.
-inline bool picked_earlier(const ServiceState& a, const ServiceState& b) noexcept {
-  if (a.last_pick != b.last_pick) return a.last_pick < b.last_pick;
-  return a.slot < b.slot;
+// Fewer connections per unit of weight: a.active/a.weight < b.active/b.weight,
+// compared without division (both products fit in 64 bits).
+inline int compare_load(uint32_t active_a, uint32_t weight_a, uint32_t active_b,
+                        uint32_t weight_b) noexcept {
+  const uint64_t l = uint64_t{active_a} * weight_b;
+  const uint64_t r = uint64_t{active_b} * weight_a;
+  return l < r ? -1 : l > r ? 1 : 0;
 }
 
 }  // namespace chorus::discovery

@@ -69,6 +69,10 @@ void Registry::release(std::string_view id) {
   core_->release(id);
 }
 
+void Registry::release(const ServiceInfo& selected) {
+  core_->release(selected);
+}
+
 void Registry::record_response_time(std::string_view id, std::chrono::microseconds elapsed) {
   core_->record_response_time(id, elapsed);
 }

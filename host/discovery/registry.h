@@ -146,6 +146,9 @@ class Registry {
   // Ends a connection counted by select(). Releasing more often than
   // selecting stops at zero; an unknown id is ignored.
   void release(std::string_view id);
+  // The same for the instance select() returned, without a lookup by id;
+  // ignored when that registration is gone (unregistered or replaced).
+  void release(const ServiceInfo& selected);
   // Feeds the response-time EWMA and histogram. An unknown id is ignored.
   void record_response_time(std::string_view id, std::chrono::microseconds elapsed);
 

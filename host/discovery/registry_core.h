@@ -118,6 +118,8 @@ struct Registry::Core : std::enable_shared_from_this<Registry::Core> {
   std::vector<ServiceInfo> discover(const Query& q) const;
   Result<ServiceInfo> select(std::string_view capability, const SelectOptions& o);
   void release(std::string_view id);
+  void release(const ServiceInfo& selected);
+  void release_locked(ServiceState& s);
   void record_response_time(std::string_view id, std::chrono::microseconds elapsed);
 
   // ---- registry_admin.cpp: persistence, configuration, stats, shutdown ----

@@ -68,10 +68,18 @@ Result<ServiceInfo> Registry::Core::select(std::string_view capability, const Se
 
 void Registry::Core::release(std::string_view id) {
   std::lock_guard l(mu);
-  ServiceState* s = table.find(id);
-  if (!s || s->active == 0) return;
-  --s->active;
-  pools.changed(*s, Change::kLoad);
+  if (ServiceState* s = table.find(id)) release_locked(*s);
+}
+
+void Registry::Core::release(const ServiceInfo& selected) {
+  std::lock_guard l(mu);
+  if (ServiceState* s = table.by_handle(selected.handle)) release_locked(*s);
+}
+
+void Registry::Core::release_locked(ServiceState& s) {
+  if (s.active == 0) return;
+  --s.active;
+  pools.changed(s, Change::kLoad);
 }
 
 void Registry::Core::record_response_time(std::string_view id, std::chrono::microseconds elapsed) {
@@ -79,6 +87,8 @@ void Registry::Core::record_response_time(std::string_view id, std::chrono::micr
   ServiceState* s = table.find(id);
   if (!s) return;
   record_response(s->response, static_cast<uint64_t>(std::max<int64_t>(elapsed.count(), 0)));
+  s->response_count = s->response.count;
+  s->response_ewma_us = s->response.ewma_us;
   pools.changed(*s, Change::kLatency);
 }
 

@@ -87,6 +87,9 @@ struct ServiceInfo {
   int64_t last_heartbeat_ns = 0;  // registration counts as the first
   int64_t status_since_ns = 0;
   uint32_t active = 0;  // connections counted by select() and not released
+  // Opaque: names this registration for Registry::release(const ServiceInfo&),
+  // which then needs no lookup by id (and ignores a registration that is gone).
+  uint64_t handle = 0;
 
   const std::string& id() const noexcept { return spec->id; }
   const std::string& agent_id() const noexcept { return spec->agent_id; }

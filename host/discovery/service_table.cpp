@@ -19,10 +19,6 @@ void erase_sorted(std::vector<uint32_t>& v, uint32_t x) {
   if (it != v.end() && *it == x) v.erase(it);
 }
 
-bool contains_sorted(const std::vector<uint32_t>& v, uint32_t x) {
-  return std::binary_search(v.begin(), v.end(), x);
-}
-
 }  // namespace
 
 bool ServiceState::has_tags(const std::vector<uint32_t>& sorted_tags) const noexcept {
@@ -38,6 +34,7 @@ ServiceInfo ServiceState::info() const {
   i.last_heartbeat_ns = last_heartbeat_ns;
   i.status_since_ns = status_since_ns;
   i.active = active;
+  i.handle = (uint64_t{slot} << 32) | (generation & 0xffffffffu);
   return i;
 }
 
@@ -120,6 +117,13 @@ const ServiceState* ServiceTable::find(std::string_view id) const {
   return it == ids_.end() ? nullptr : slots_[it->second].get();
 }
 
+ServiceState* ServiceTable::by_handle(uint64_t handle) {
+  const auto slot = static_cast<uint32_t>(handle >> 32);
+  if (slot >= slots_.size() || !slots_[slot]) return nullptr;
+  ServiceState* s = slots_[slot].get();
+  return (s->generation & 0xffffffffu) == (handle & 0xffffffffu) ? s : nullptr;
+}
+
 ServiceState& ServiceTable::add(std::shared_ptr<const ServiceSpec> spec, Origin origin) {
   uint32_t slot;
   if (!free_.empty()) {
@@ -133,6 +137,7 @@ ServiceState& ServiceTable::add(std::shared_ptr<const ServiceSpec> spec, Origin 
   }
   auto s = std::make_unique<ServiceState>();
   s->slot = slot;
+  s->weight = spec->weight;
   s->generation = next_generation_++;
   s->origin = origin;
   s->type_id = types_.add(spec->type, slot);
@@ -162,46 +167,59 @@ void ServiceTable::remove(uint32_t slot) {
 }
 
 std::vector<uint32_t> ServiceTable::query(const Query& q) const {
+  // The sorted slot lists of every name asked for, intersected from the
+  // shortest up: only the survivors' records are read (for their status).
   std::vector<uint32_t> out;
-  uint32_t type = kNoId, cap = kNoId;
-  std::vector<uint32_t> tags;
-  const std::vector<uint32_t>* smallest = nullptr;
-  auto consider = [&](const std::vector<uint32_t>& list) {
-    if (!smallest || list.size() < smallest->size()) smallest = &list;
+  std::vector<const std::vector<uint32_t>*> lists;
+  auto add = [&](const NameIndex& index, std::string_view name) {
+    const uint32_t id = index.find(name);
+    if (id == kNoId) return false;
+    lists.push_back(&index.slots(id));
+    return true;
   };
-  if (!q.type.empty()) {
-    if ((type = types_.find(q.type)) == kNoId) return out;
-    consider(types_.slots(type));
-  }
-  if (!q.capability.empty()) {
-    if ((cap = caps_.find(q.capability)) == kNoId) return out;
-    consider(caps_.slots(cap));
-  }
-  for (const auto& t : q.tags) {
-    const uint32_t id = tags_.find(t);
-    if (id == kNoId) return out;
-    tags.push_back(id);
-    consider(tags_.slots(id));
-  }
-  std::sort(tags.begin(), tags.end());
-  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  if (!q.type.empty() && !add(types_, q.type)) return out;
+  if (!q.capability.empty() && !add(caps_, q.capability)) return out;
+  for (const auto& t : q.tags)
+    if (!add(tags_, t)) return out;
 
-  auto matches = [&](const ServiceState& s) {
-    if (q.health == HealthFilter::kHealthyOnly && s.status != ServiceStatus::kHealthy) return false;
-    if (type != kNoId && s.type_id != type) return false;
-    if (cap != kNoId && !contains_sorted(s.cap_ids, cap)) return false;
-    return s.has_tags(tags);
-  };
-  if (smallest) {
-    for (uint32_t slot : *smallest)
-      if (matches(*slots_[slot])) out.push_back(slot);
-  } else {
+  const bool healthy_only = q.health == HealthFilter::kHealthyOnly;
+  if (lists.empty()) {
     for (const auto& s : slots_)
-      if (s && matches(*s)) out.push_back(s->slot);
+      if (s && (!healthy_only || s->status == ServiceStatus::kHealthy)) out.push_back(s->slot);
+  } else {
+    std::sort(lists.begin(), lists.end(),
+              [](const auto* a, const auto* b) { return a->size() < b->size(); });
+    out = *lists[0];
+    for (size_t i = 1; i < lists.size() && !out.empty(); ++i) {
+      const std::vector<uint32_t>& other = *lists[i];
+      auto from = other.begin();
+      size_t kept = 0;
+      for (uint32_t slot : out) {
+        from = std::lower_bound(from, other.end(), slot);
+        if (from == other.end()) break;
+        if (*from == slot) out[kept++] = slot;
+      }
+      out.resize(kept);
+    }
+    if (healthy_only)
+      std::erase_if(out,
+                    [&](uint32_t slot) { return slots_[slot]->status != ServiceStatus::kHealthy; });
   }
-  std::sort(out.begin(), out.end(),
-            [&](uint32_t a, uint32_t b) { return slots_[a]->id() < slots_[b]->id(); });
-  if (q.limit && out.size() > q.limit) out.resize(q.limit);
+  std::vector<std::pair<const std::string*, uint32_t>> by_id;
+  by_id.reserve(out.size());
+  for (uint32_t slot : out)
+    by_id.emplace_back(&slots_[slot]->spec->id, slot);
+  const size_t n = q.limit ? std::min(q.limit, by_id.size()) : by_id.size();
+  auto less = [](const auto& a, const auto& b) { return *a.first < *b.first; };
+  if (n < by_id.size()) {
+    std::partial_sort(by_id.begin(), by_id.begin() + static_cast<ptrdiff_t>(n), by_id.end(), less);
+    by_id.resize(n);
+  } else {
+    std::sort(by_id.begin(), by_id.end(), less);
+  }
+  for (size_t i = 0; i < by_id.size(); ++i)
+    out[i] = by_id[i].second;
+  out.resize(by_id.size());
   return out;
 }
 

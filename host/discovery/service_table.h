@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "discovery/health_state.h"
 #include "discovery/registry.h"
 #include "discovery/registry_records.h"
@@ -32,19 +34,31 @@ struct Membership {
 };
 
 struct ServiceState {
+  // What the strategies compare, first and together: a heap step touches
+  // one cache line per state, not the spec behind a pointer.
   uint32_t slot = 0;
+  uint32_t weight = 1;  // spec->weight
+  uint32_t active = 0;
+  ServiceStatus status = ServiceStatus::kUnknown;
+  uint64_t last_pick = 0;  // the registry's pick counter at its last selection
+  int64_t last_heartbeat_ns = 0;
+  int64_t last_check_pass_ns = 0;
+  uint64_t response_count = 0;  // response.count
+  double response_ewma_us = 0;  // response.ewma_us
+
   uint64_t generation = 0;  // registration number: checks of an older one are ignored
   std::shared_ptr<const ServiceSpec> spec;
   Origin origin = Origin::kDynamic;
+  // Inline for the usual one or two pools: no pointer to chase on select.
+  boost::container::small_vector<Membership, 2> pools;
+  uint64_t selections = 0;
 
   // Status and what it is derived from (health_state.h).
   std::optional<ServiceStatus> override_status;
   CheckState check_state = CheckState::kNone;
   CheckStreak streak;
   bool expired = false;
-  ServiceStatus status = ServiceStatus::kUnknown;
-  int64_t registered_ns = 0, last_heartbeat_ns = 0, status_since_ns = 0;
-  int64_t last_check_pass_ns = 0;
+  int64_t registered_ns = 0, status_since_ns = 0;
   bool heartbeat_dirty = false;  // heartbeated since the last checkpoint
   // What the journal last recorded of the status inputs (a status record is
   // written when they differ).
@@ -59,12 +73,7 @@ struct ServiceState {
   uint32_t type_id = kNoId;
   std::vector<uint32_t> cap_ids, tag_ids;
 
-  // Load balancing.
-  uint32_t active = 0;
-  uint64_t last_pick = 0;  // the registry's pick counter at its last selection
-  uint64_t selections = 0;
   ResponseTimes response;
-  std::vector<Membership> pools;
 
   // Checks.
   uint64_t checks_passed = 0, checks_failed = 0;
@@ -116,6 +125,10 @@ class ServiceTable {
   const ServiceState* find(std::string_view id) const;
   ServiceState& at(uint32_t slot) { return *slots_[slot]; }
   const ServiceState& at(uint32_t slot) const { return *slots_[slot]; }
+
+  // The state a ServiceInfo::handle names, or null when that registration
+  // is gone.
+  ServiceState* by_handle(uint64_t handle);
 
   // A new state for `spec` in a free slot, indexed by its names.
   // REQUIRES: the id is not in the table.

@@ -120,6 +120,31 @@ TEST_CASE("least_connections: held selections steer new ones to the least loaded
   CHECK(f.registry->get("c")->active == 2);
 }
 
+TEST_CASE("release: by id or by the selected info; a stale selection is ignored") {
+  Fixture f;
+  f.add("a");
+  auto first = f.registry->select("work");
+  REQUIRE(first.ok());
+  CHECK(f.registry->get("a")->active == 1);
+  f.registry->release(*first);
+  CHECK(f.registry->get("a")->active == 0);
+  f.registry->release(*first);  // more releases than selections stop at zero
+  CHECK(f.registry->get("a")->active == 0);
+
+  auto old = f.registry->select("work");
+  REQUIRE(old.ok());
+  RegisterOptions replace;
+  replace.on_existing = OnExisting::kReplace;
+  REQUIRE(f.registry->register_service(spec("a", {"work"}), replace).ok());
+  auto fresh = f.registry->select("work");
+  REQUIRE(fresh.ok());
+  f.registry->release(*old);  // the old registration is gone: nothing happens
+  CHECK(f.registry->get("a")->active == 1);
+  f.registry->release("a");
+  CHECK(f.registry->get("a")->active == 0);
+  f.registry->release("nope");  // ignored
+}
+
 TEST_CASE("least_connections: weights scale the load") {
   Fixture f;
   f.add("big", 3);
