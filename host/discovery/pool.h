@@ -65,7 +65,8 @@ class PoolSet {
   void left(ServiceState& s);
   void changed(const ServiceState& s, Change what);
   // Drops the pools that name a capability or tag id no service has any
-  // more (their ids may be reused for other names).
+  // more. REQUIRES: called after removing services and before interning
+  // new names (a freed id is reused for the next new name).
   void forget_unused_names();
   void set_max(size_t max_pools);
   size_t size() const noexcept { return pools_.size(); }

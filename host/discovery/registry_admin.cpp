@@ -82,6 +82,7 @@ Status Registry::Core::set_static_services(std::vector<ServiceSpec> services) {
   });
   for (const auto& [slot, why] : gone)
     remove_locked(table.at(slot), ServiceEvent::kUnregistered, why);
+  pools.forget_unused_names();  // before new names are interned (ids are reused)
   const int64_t now = clock();
   for (const ServiceSpec& spec : services) {
     if (ServiceState* s = table.find(spec.id)) {
@@ -92,6 +93,7 @@ Status Registry::Core::set_static_services(std::vector<ServiceSpec> services) {
           spec.id, s->spec->agent_id);
       remove_locked(*s, ServiceEvent::kUnregistered,
                     "replaced by the configuration's service of the same id");
+      pools.forget_unused_names();
     }
     add_locked(std::make_shared<const ServiceSpec>(spec), Origin::kStatic, std::nullopt, now);
   }

@@ -62,13 +62,16 @@ Status Registry::Core::register_service(ServiceSpec spec, const RegisterOptions&
     if (old->spec->check.kind != CheckKind::kNone) checker->remove(old->id());
     const uint32_t slot = old->slot;
     table.remove(slot);
+    // Before the new names are interned: a freed name id may be reused.
+    pools.forget_unused_names();
+    add_locked(std::move(shared), origin, o.initial_status, now);
+    return Status::OK();
   } else if (table.size() >= options.max_services) {
     return Status::ResourceExhausted(
         fmt::format("service '{}': the registry holds {} services (discovery max_services)",
                     shared->id, table.size()));
   }
   add_locked(std::move(shared), origin, o.initial_status, now);
-  pools.forget_unused_names();
   return Status::OK();
 }
 

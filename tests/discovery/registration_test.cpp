@@ -135,12 +135,16 @@ TEST_CASE("registration: defaults are filled in and a duplicate id is refused") 
         "register with OnExisting::kReplace");
   CHECK(r.get("calc-1")->spec->capabilities == std::vector<std::string>{"math"});
 
+  REQUIRE(r.select("math").ok());  // the pool of `math` exists now
   RegisterOptions replace;
   replace.on_existing = OnExisting::kReplace;
   REQUIRE(r.register_service(spec("calc-1", {"stats"}), replace).ok());
   CHECK(r.get("calc-1")->spec->capabilities == std::vector<std::string>{"stats"});
   CHECK(r.discover(query("math")).empty());
   CHECK(r.discover(query("stats")).size() == 1);
+  // The name `math` is gone and its id went to `stats`: no stale pool answers.
+  CHECK(r.select("math").status().is(StatusCode::kNoHealthyInstance));
+  CHECK(r.select("stats").ok());
   CHECK(r.stats().services == 1);
 }
 
