@@ -117,7 +117,10 @@ struct Entry {
   uint64_t generation = 0;
   ServiceInfo info;
   asio::steady_timer timer;
-  std::shared_ptr<Probe> probe;  // while running
+  // While running. Weak: the probe's pending operations keep it alive, and
+  // its completion holds this entry (a strong pointer here would make a
+  // cycle that outlives an io_context stopped mid-probe).
+  std::weak_ptr<Probe> probe;
   bool removed = false;
 };
 
@@ -221,7 +224,7 @@ struct HealthChecker::State : std::enable_shared_from_this<HealthChecker::State>
   void drop(const std::shared_ptr<Entry>& e) {
     e->removed = true;
     e->timer.cancel();
-    if (e->probe) e->probe->cancel();
+    if (auto p = e->probe.lock()) p->cancel();
   }
 };
 

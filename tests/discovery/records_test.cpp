@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "discovery/registry_records.h"
+#include "support/temp_dir.h"
 
 using namespace chorus;
 using namespace chorus::discovery;
@@ -161,4 +162,24 @@ TEST_CASE("records: malformed values are Corruption naming the field, newer ones
   CHECK(hs.error().is(StatusCode::kCorruption));
   CHECK(decode_heartbeats(std::string("\x01\x00\x00\x00\x00", 5)).error().message() ==
         "heartbeats record: field 'count': 0 (expected 1 to 100000)");
+}
+
+TEST_CASE("records: the fuzz corpus seeds are valid records") {
+  const std::string dir = std::string(CHORUS_SOURCE_DIR) + "/tests/fuzz/corpus/registry_record/";
+  auto body = [&](const char* name) {
+    const std::string bytes = test::read_file(dir + name);
+    REQUIRE(bytes.size() > 1);
+    return bytes.substr(1);  // the first byte picks the decoder
+  };
+  auto reg = decode_registered(body("registered.bin"));
+  INFO(reg.status().to_string());
+  REQUIRE(reg.ok());
+  CHECK(reg->spec.capabilities == std::vector<std::string>{"math", "stats"});
+  CHECK(reg->spec.check.kind == CheckKind::kHttp);
+  CHECK(decode_status(body("status.bin")).ok());
+  CHECK(decode_unregistered(body("unregistered.bin")).ok());
+  CHECK(decode_heartbeats(body("heartbeats.bin")).ok());
+  auto snap = decode_snapshot(body("snapshot.bin"));
+  REQUIRE(snap.ok());
+  CHECK(snap->size() == 1);
 }
