@@ -216,9 +216,10 @@ void bench_checks() {
         s.check.kind = CheckKind::kHttp;
         if (!(*reg)->register_service(std::move(s)).ok()) std::abort();
       }
-      // Warm up: every service healthy.
-      while ((*reg)->stats().healthy < kCheckedServices)
-        std::this_thread::yield();
+      // Warm up: every service healthy (or give up after 30 s).
+      const auto deadline = bench::Clock::now() + 30s;
+      while ((*reg)->stats().healthy < kCheckedServices && bench::Clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
     }
     const uint64_t checks_before = (*reg)->stats().checks_run;
     EventPtr e = *EventBuilder("tick").source("bench").data(R"({"n":1})").build();
