@@ -223,7 +223,7 @@ TEST_CASE("checks in flight are bounded; the rest wait their turn") {
     return checked_services == 10;  // every service got its turn
   }));
   CHECK(max_seen <= 3);
-  CHECK(silent.accepted() >= 10);
+  CHECK(spin_until([&] { return silent.accepted() >= 10; }));
 }
 
 TEST_CASE("a re-registration or unregistration stops the old checks") {
@@ -238,5 +238,6 @@ TEST_CASE("a re-registration or unregistration stops the old checks") {
   REQUIRE(f.registry->register_service(checked("db2", CheckKind::kTcp, other.port())).ok());
   REQUIRE(f.wait_status("db2", ServiceStatus::kHealthy));
   REQUIRE(spin_until([&] { return other.accepted() >= 5; }));
-  CHECK(srv.accepted() <= accepted + 1);  // at most the probe that was in flight
+  // At most the probe in flight and one whose accept lagged its handshake.
+  CHECK(srv.accepted() <= accepted + 2);
 }
