@@ -6,9 +6,11 @@
 namespace chorus::discovery {
 namespace {
 
-// The smallest service state: one-byte id, agent id, name and type, every
-// other string empty, no lists, no check.
-constexpr size_t kMinServiceBytes = 4 * 2 + 4 * 1 + 2 + 4 + 8 + 3 * 8 + 3 + 3 + 1;
+// The smallest service state: one-byte id, agent id, name and type (str8
+// each), empty host, protocol and version, port, weight, ttl, three times,
+// three codes, three empty lists, no check.
+constexpr size_t kMinServiceBytes = 4 * 2 + 3 * 1 + 2 + 4 + 8 + 3 * 8 + 3 + 3 + 1;
+static_assert(kMinServiceBytes == 56);
 
 class Out {
  public:

@@ -113,6 +113,21 @@ TEST_CASE("records: unregistered, heartbeats and snapshot round-trip") {
   REQUIRE(snap.ok());
   REQUIRE(snap->size() == 2);
   CHECK((*snap)[1].spec == b.spec);
+  // Many of the smallest possible records: the count bound must not refuse them.
+  std::vector<ServiceRecord> tiny(100);
+  std::vector<const ServiceRecord*> tiny_ptrs;
+  for (auto& t : tiny) {
+    t.spec.id = t.spec.agent_id = t.spec.name = t.spec.type = "x";
+    t.spec.weight = 1;
+    t.status = ServiceStatus::kHealthy;
+    tiny_ptrs.push_back(&t);
+  }
+  const std::string tiny_bytes = encode_snapshot(tiny_ptrs);
+  CHECK(tiny_bytes.size() == 5 + 100 * 56);
+  auto tiny_back = decode_snapshot(tiny_bytes);
+  INFO(tiny_back.status().to_string());
+  REQUIRE(tiny_back.ok());
+  CHECK(tiny_back->size() == 100);
   auto empty = decode_snapshot(encode_snapshot({}));
   REQUIRE(empty.ok());
   CHECK(empty->empty());
