@@ -37,6 +37,18 @@ class TcpProbe final : public Probe, public std::enable_shared_from_this<TcpProb
           self->finish(Status::Timeout(
               fmt::format("{}: timed out after {}ms", self->what_, self->timeout_.count())));
       });
+      // An IP address needs no resolver (which would run getaddrinfo on
+      // Asio's resolver thread: a thread hop per check).
+      boost::system::error_code bad;
+      const auto address = asio::ip::make_address(self->host_, bad);
+      if (!bad) {
+        self->socket_.async_connect(tcp::endpoint(address, self->port_),
+                                    [self](const boost::system::error_code& ec) {
+                                      if (ec) return self->finish(self->error("", ec));
+                                      self->finish(Status::OK());
+                                    });
+        return;
+      }
       self->resolver_.async_resolve(
           self->host_, std::to_string(self->port_),
           [self](const boost::system::error_code& ec, const tcp::resolver::results_type& r) {

@@ -6,6 +6,7 @@
 //   build/bench/discovery_bench [select [STRATEGY]|discover|checks]
 #include <atomic>
 #include <random>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -222,6 +223,28 @@ void bench_checks() {
       const auto deadline = bench::Clock::now() + 30s;
       while ((*reg)->stats().healthy < kCheckedServices && bench::Clock::now() < deadline)
         std::this_thread::sleep_for(10ms);
+    }
+    if (with_checks) {
+      // The checks' own CPU cost, without the publisher: process CPU time
+      // (the checker and the in-process server) per check over 2 s.
+      auto cpu_us = [] {
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1'000'000LL + ru.ru_utime.tv_usec +
+               ru.ru_stime.tv_usec;
+      };
+      const uint64_t c0 = (*reg)->stats().checks_run;
+      const long long t0 = cpu_us();
+      std::this_thread::sleep_for(2s);
+      const uint64_t c1 = (*reg)->stats().checks_run;
+      const long long t1 = cpu_us();
+      std::printf(
+          "{\"bench\":\"discovery.http_check_cpu\",\"checks_per_s\":%.0f,\"cpu_us_per_check\":%.1f,"
+          "\"cpu_share_of_one_core\":%.3f}\n",
+          static_cast<double>(c1 - c0) / 2.0,
+          static_cast<double>(t1 - t0) / static_cast<double>(std::max<uint64_t>(c1 - c0, 1)),
+          static_cast<double>(t1 - t0) / 2e6);
+      std::fflush(stdout);
     }
     const uint64_t checks_before = (*reg)->stats().checks_run;
     EventPtr e = *EventBuilder("tick").source("bench").data(R"({"n":1})").build();
