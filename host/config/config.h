@@ -10,6 +10,7 @@
 
 #include "config/bus_section.h"
 #include "config/config_error.h"
+#include "config/discovery_section.h"
 #include "config/env_subst.h"
 #include "config/host_section.h"
 #include "config/log_section.h"
@@ -29,6 +30,7 @@ struct Config {
   LogSection log;
   BusSection bus;
   StoreSection store;
+  DiscoverySection discovery;
   PluginsSection plugins;
 };
 

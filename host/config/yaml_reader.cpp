@@ -332,6 +332,20 @@ void MapReader::each_map(std::string_view key,
   }
 }
 
+void MapReader::each_string(std::string_view key,
+                            const std::function<void(const std::string&, const std::string&)>& fn,
+                            const Check& check) {
+  auto outer = map(key);
+  if (!outer || !outer->valid_) return;
+  std::vector<std::string> names;
+  for (auto it = outer->node_.begin(); it != outer->node_.end(); ++it)
+    if (it->first.IsScalar()) names.push_back(it->first.Scalar());
+  for (const std::string& name : names) {
+    std::string value;
+    if (outer->string(name, value, check)) fn(name, value);
+  }
+}
+
 std::string MapReader::join_names(const std::vector<std::string_view>& names) {
   std::string out;
   for (size_t i = 0; i < names.size(); ++i) {

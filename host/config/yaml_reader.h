@@ -103,6 +103,13 @@ class MapReader {
   void each_map(std::string_view key,
                 const std::function<void(const std::string&, MapReader&)>& fn);
 
+  // Calls fn(key, value) for each entry of a mapping whose keys are user
+  // names and whose values are strings (e.g. metadata); errors name
+  // "path.key". Values failing `check` are reported and skipped.
+  void each_string(std::string_view key,
+                   const std::function<void(const std::string&, const std::string&)>& fn,
+                   const Check& check = {});
+
   // Records an error at `key` (or at this map when key is empty).
   void bad_value(std::string_view key, std::string message);
 

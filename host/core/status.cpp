@@ -35,6 +35,8 @@ std::string_view status_code_name(StatusCode code) {
       return "not_supported";
     case StatusCode::kNoResponders:
       return "no_responders";
+    case StatusCode::kNoHealthyInstance:
+      return "no_healthy_instance";
     case StatusCode::kInternal:
       return "internal";
   }

@@ -32,6 +32,8 @@ enum class StatusCode : uint8_t {
   kNotSupported,        // a format version or feature this build does not know
   kNoResponders,        // a request found no subscriber for its type
   kInternal,            // a bug: an invariant did not hold
+  kNoHealthyInstance,   // discovery found no healthy instance to select (added after kInternal:
+                        // the plugin ABI fixes the numbers 0..15 and appends only)
 };
 
 // Returns a stable lowercase name: "invalid_argument", "not_found", ...
@@ -75,6 +77,9 @@ class Status {
   }
   static Status NoResponders(std::string msg) {
     return {StatusCode::kNoResponders, std::move(msg)};
+  }
+  static Status NoHealthyInstance(std::string msg) {
+    return {StatusCode::kNoHealthyInstance, std::move(msg)};
   }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 

@@ -25,6 +25,8 @@ static_assert(CHORUS_FAILED_PRECONDITION == static_cast<int32_t>(StatusCode::kFa
 static_assert(CHORUS_NOT_SUPPORTED == static_cast<int32_t>(StatusCode::kNotSupported));
 static_assert(CHORUS_NO_RESPONDERS == static_cast<int32_t>(StatusCode::kNoResponders));
 static_assert(CHORUS_INTERNAL == static_cast<int32_t>(StatusCode::kInternal));
+static_assert(CHORUS_NO_HEALTHY_INSTANCE == static_cast<int32_t>(StatusCode::kNoHealthyInstance));
+static_assert(CHORUS_STATUS_LAST_KNOWN == static_cast<int32_t>(StatusCode::kNoHealthyInstance));
 
 }  // namespace
 
@@ -33,12 +35,12 @@ int32_t to_abi(StatusCode code) noexcept {
 }
 
 StatusCode from_abi(int32_t code) noexcept {
-  if (code < CHORUS_OK || code > CHORUS_INTERNAL) return StatusCode::kInternal;
+  if (code < CHORUS_OK || code > CHORUS_STATUS_LAST_KNOWN) return StatusCode::kInternal;
   return static_cast<StatusCode>(code);
 }
 
 StatusCode status_code_from_name(std::string_view name) noexcept {
-  for (int32_t c = CHORUS_OK; c <= CHORUS_INTERNAL; ++c) {
+  for (int32_t c = CHORUS_OK; c <= CHORUS_STATUS_LAST_KNOWN; ++c) {
     if (status_code_name(static_cast<StatusCode>(c)) == name) return static_cast<StatusCode>(c);
   }
   return StatusCode::kInternal;
@@ -48,7 +50,7 @@ Status status_from_plugin(int32_t code, std::string_view message, std::string_vi
   const StatusCode c = from_abi(code);
   if (c == StatusCode::kOk) return Status::OK();
   if (!message.empty()) return Status(c, std::string(message));
-  if (code < CHORUS_OK || code > CHORUS_INTERNAL)
+  if (code < CHORUS_OK || code > CHORUS_STATUS_LAST_KNOWN)
     return Status(c, fmt::format("{} returned unknown status code {}", callback, code));
   return Status(c, fmt::format("{} returned {}", callback, status_code_name(c)));
 }

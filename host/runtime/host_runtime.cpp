@@ -16,6 +16,7 @@
 #include "runtime/bus_subsystem.h"
 #include "runtime/config_diff.h"
 #include "runtime/data_dir.h"
+#include "runtime/discovery_subsystem.h"
 #include "runtime/host_services.h"
 #include "runtime/io_pool.h"
 #include "runtime/options_from_config.h"
@@ -41,6 +42,7 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems(HostServices& services) 
   std::vector<std::unique_ptr<Subsystem>> list;
   list.push_back(std::make_unique<StoreSubsystem>(services));
   list.push_back(std::make_unique<BusSubsystem>(services));
+  list.push_back(std::make_unique<DiscoverySubsystem>(services));
   list.push_back(std::make_unique<PluginsSubsystem>(services));
   return list;
 }

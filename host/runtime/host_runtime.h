@@ -3,8 +3,9 @@
 // and the subsystems (subsystem.h), started in dependency order and stopped
 // in reverse:
 //
-//   start: data-dir lock -> workers + signals -> store -> bus -> `ready`
-//   stop:  bus (queues drain while the workers still run) -> store (nothing
+//   start: data-dir lock -> workers + signals -> store -> bus -> discovery -> `ready`
+//   stop:  discovery (checks and timers stop, the last heartbeat checkpoint
+//          is journaled) -> bus (queues drain while the workers still run) -> store (nothing
 //          to do yet) -> workers joined -> close in reverse (bus destroyed,
 //          store closed with every write synced) -> lock released
 //

@@ -16,6 +16,9 @@ class EventStore;
 namespace chorus::bus {
 class EventBus;
 }
+namespace chorus::discovery {
+class Registry;
+}
 namespace chorus::plugins {
 class PluginHost;
 }
@@ -23,11 +26,12 @@ class PluginHost;
 namespace chorus::runtime {
 
 struct HostServices {
-  boost::asio::io_context* io = nullptr;  // the host's worker pool (always set)
-  std::string data_dir;                   // absolute, locked for the process
-  store::EventStore* store = nullptr;     // set by StoreSubsystem
-  bus::EventBus* bus = nullptr;           // set by BusSubsystem
-  plugins::PluginHost* plugins = nullptr;  // set by PluginsSubsystem (loaded agents, for the API)
+  boost::asio::io_context* io = nullptr;    // the host's worker pool (always set)
+  std::string data_dir;                     // absolute, locked for the process
+  store::EventStore* store = nullptr;       // set by StoreSubsystem
+  bus::EventBus* bus = nullptr;             // set by BusSubsystem
+  discovery::Registry* registry = nullptr;  // set by DiscoverySubsystem (thread-safe API)
+  plugins::PluginHost* plugins = nullptr;   // set by PluginsSubsystem (loaded agents, for the API)
 };
 
 }  // namespace chorus::runtime

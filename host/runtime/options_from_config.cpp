@@ -99,6 +99,96 @@ LogOptions log_options_from(const config::LogSection& section) {
   return o;
 }
 
+namespace {
+
+discovery::Strategy strategy_from(config::DiscoveryStrategy s) {
+  switch (s) {
+    case config::DiscoveryStrategy::kRoundRobin:
+      return discovery::Strategy::kRoundRobin;
+    case config::DiscoveryStrategy::kWeightedRoundRobin:
+      return discovery::Strategy::kWeightedRoundRobin;
+    case config::DiscoveryStrategy::kLeastConnections:
+      return discovery::Strategy::kLeastConnections;
+    case config::DiscoveryStrategy::kRandom:
+      return discovery::Strategy::kRandom;
+    case config::DiscoveryStrategy::kHealthBased:
+      return discovery::Strategy::kHealthBased;
+    case config::DiscoveryStrategy::kResponseTime:
+      return discovery::Strategy::kResponseTime;
+    case config::DiscoveryStrategy::kPowerOfTwo:
+      return discovery::Strategy::kPowerOfTwo;
+  }
+  return discovery::Strategy::kRoundRobin;
+}
+
+discovery::CheckKind check_kind_from(config::DiscoveryCheckKind k) {
+  switch (k) {
+    case config::DiscoveryCheckKind::kNone:
+      return discovery::CheckKind::kNone;
+    case config::DiscoveryCheckKind::kHttp:
+      return discovery::CheckKind::kHttp;
+    case config::DiscoveryCheckKind::kTcp:
+      return discovery::CheckKind::kTcp;
+    case config::DiscoveryCheckKind::kCustom:
+      return discovery::CheckKind::kCustom;
+  }
+  return discovery::CheckKind::kNone;
+}
+
+discovery::ServiceSpec service_from(const config::DiscoveryService& c) {
+  discovery::ServiceSpec s;
+  s.id = c.id;
+  s.agent_id = c.agent_id;
+  s.name = c.name;
+  s.type = c.type;
+  s.host = c.host;
+  s.port = c.port;
+  s.protocol = c.protocol;
+  s.capabilities = c.capabilities;
+  s.tags = c.tags;
+  s.metadata = c.metadata;
+  s.version = c.version;
+  s.weight = c.weight;
+  s.ttl = c.ttl;
+  s.check.kind = check_kind_from(c.check.kind);
+  s.check.path = c.check.path;
+  s.check.name = c.check.name;
+  s.check.port = c.check.port;
+  s.check.interval = c.check.interval;
+  s.check.timeout = c.check.timeout;
+  s.check.failures_before_unhealthy = c.check.failures_before_unhealthy;
+  s.check.successes_before_healthy = c.check.successes_before_healthy;
+  return s;
+}
+
+}  // namespace
+
+discovery::DiscoveryOptions discovery_options_from(const config::Config& config) {
+  const config::DiscoverySection& d = config.discovery;
+  discovery::DiscoveryOptions o;
+  o.ttl = d.ttl;
+  o.deregister_after = d.deregister_after;
+  o.sweep_interval = d.sweep_interval;
+  o.checkpoint_interval = d.checkpoint_interval;
+  o.snapshot_every = d.snapshot_every;
+  o.max_services = static_cast<size_t>(d.max_services);
+  o.max_pools = static_cast<size_t>(d.max_pools);
+  o.max_checks_in_flight = static_cast<size_t>(d.max_checks_in_flight);
+  o.check.interval = d.check.interval;
+  o.check.timeout = d.check.timeout;
+  o.check.failures_before_unhealthy = d.check.failures_before_unhealthy;
+  o.check.successes_before_healthy = d.check.successes_before_healthy;
+  o.check.http_path = d.check.http_path;
+  o.strategy = strategy_from(d.strategy);
+  for (const auto& [capability, s] : d.capability_strategies)
+    o.capability_strategies.emplace(capability, strategy_from(s));
+  o.request_timeout = d.request_timeout;
+  o.request_attempts = d.request_attempts;
+  for (const auto& s : d.services)
+    o.static_services.push_back(service_from(s));
+  return o;
+}
+
 bus::BusOptions bus_options_from(const config::BusSection& section) {
   bus::BusOptions o;
   o.workers = section.workers;

@@ -10,6 +10,7 @@
 
 #include "bus/bus_options.h"
 #include "core/log.h"
+#include "discovery/discovery_options.h"
 #include "plugins/plugin_host_options.h"
 #include "store/store_options.h"
 
@@ -35,6 +36,9 @@ struct LogOptions {
 };
 LogOptions log_options_from(const config::LogSection& section);
 
+// The registry's options from the `discovery:` section, static services
+// included (their specs are validated by the registry when it applies them).
+discovery::DiscoveryOptions discovery_options_from(const config::Config& config);
 // The plugin host's options: the `plugins:` section; loaded copies go to
 // <data_dir>/plugins (data_dir as for the store). The directory hook is left
 // for the runtime to set.

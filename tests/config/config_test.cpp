@@ -63,6 +63,7 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   r->store.persist.clear();
   r->plugins.agents.clear();
   CHECK(r->store == d.store);
+  CHECK(r->discovery == d.discovery);
   CHECK(r->plugins == d.plugins);
 }
 
@@ -184,7 +185,8 @@ TEST_CASE("error: unknown key - with the list and a did-you-mean") {
   auto top = errors_of("hots:\n  workers: 2\n");
   CHECK(
       top[0] ==
-      "test.yaml:1:1: hots: unknown key (expected host, log, bus, store or plugins; did you mean 'host'?)");
+      "test.yaml:1:1: hots: unknown key (expected host, log, bus, store, discovery or plugins; did "
+      "you mean 'host'?)");
 }
 
 TEST_CASE("error: wrong type") {

@@ -56,6 +56,8 @@ TEST_CASE("every code has a distinct name") {
     names.insert(status_code_name(static_cast<StatusCode>(c)));
   CHECK(names.size() == static_cast<size_t>(StatusCode::kInternal) + 1);
   CHECK(status_code_name(StatusCode::kConflict) == "conflict");
+  CHECK(status_code_name(StatusCode::kNoHealthyInstance) == "no_healthy_instance");
+  CHECK(Status::NoHealthyInstance("x").is(StatusCode::kNoHealthyInstance));
 }
 
 TEST_CASE("Result holds a value or an error - macros propagate") {

@@ -74,7 +74,9 @@ enum {
   CHORUS_FAILED_PRECONDITION = 12, /* not allowed in this phase (publish during init) */
   CHORUS_NOT_SUPPORTED = 13,       /* a feature or version this host does not know */
   CHORUS_NO_RESPONDERS = 14,       /* a request found no subscriber for its type */
-  CHORUS_INTERNAL = 15             /* a bug, or an exception caught in the C++ wrapper */
+  CHORUS_INTERNAL = 15,            /* a bug, or an exception caught in the C++ wrapper */
+  CHORUS_NO_HEALTHY_INSTANCE = 16, /* discovery has no healthy instance of the capability */
+  CHORUS_STATUS_LAST_KNOWN = 16    /* the highest code this header knows (not a code) */
 };
 
 /* ---- plain values --------------------------------------------------------- */

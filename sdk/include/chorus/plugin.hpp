@@ -66,6 +66,7 @@ enum class Code : int32_t {
   kNotSupported = CHORUS_NOT_SUPPORTED,
   kNoResponders = CHORUS_NO_RESPONDERS,
   kInternal = CHORUS_INTERNAL,
+  kNoHealthyInstance = CHORUS_NO_HEALTHY_INSTANCE,
 };
 
 inline const char* code_name(Code c) noexcept {
@@ -84,9 +85,10 @@ inline const char* code_name(Code c) noexcept {
                                        "failed_precondition",
                                        "not_supported",
                                        "no_responders",
-                                       "internal"};
+                                       "internal",
+                                       "no_healthy_instance"};
   const auto i = static_cast<int32_t>(c);
-  return i >= 0 && i <= CHORUS_INTERNAL ? kNames[i] : "unknown";
+  return i >= 0 && i <= CHORUS_STATUS_LAST_KNOWN ? kNames[i] : "unknown";
 }
 
 // OK, or a code with a message. Cheap to copy when OK.
@@ -530,7 +532,7 @@ class Host {
 
   // The Status of a failed call: its code and the host's last error message.
   Status failure(int32_t rc) const {
-    return Status(rc >= 0 && rc <= CHORUS_INTERNAL ? static_cast<Code>(rc) : Code::kInternal,
+    return Status(rc >= 0 && rc <= CHORUS_STATUS_LAST_KNOWN ? static_cast<Code>(rc) : Code::kInternal,
                   std::string(view(api_->last_error(h_))));
   }
 
@@ -619,7 +621,7 @@ class Host {
       const Status status =
           st == CHORUS_OK
               ? Status()
-              : Status(st <= CHORUS_INTERNAL && st >= 0 ? static_cast<Code>(st) : Code::kInternal,
+              : Status(st <= CHORUS_STATUS_LAST_KNOWN && st >= 0 ? static_cast<Code>(st) : Code::kInternal,
                        std::string(view(err)));
       try {
         if (v) {
