@@ -7,7 +7,6 @@
 
 #include "core/log.h"
 #include "store/dead_letter.h"
-#include "store/store_format.h"
 
 namespace chorus::cli {
 namespace {
@@ -80,7 +79,7 @@ Result<std::unique_ptr<bus::DurableGroup>> StoreDurableLog::open_group(std::stri
                                                                        bool from_beginning) {
   store::GroupOptions o;
   o.name = std::string(group);
-  o.types = std::string(pattern);
+  o.type_pattern = std::string(pattern);
   o.start =
       from_beginning ? store::GroupOptions::Start::kBeginning : store::GroupOptions::Start::kEnd;
   auto g = store_.consumer_group(o);

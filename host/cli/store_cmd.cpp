@@ -26,7 +26,6 @@
 #include "core/time_format.h"
 #include "core/topic.h"
 #include "store/event_store.h"
-#include "store/reader.h"
 
 namespace chorus::cli {
 namespace {

@@ -7,7 +7,6 @@
 
 #include "core/cloudevents.h"
 #include "core/text.h"
-#include "store/store_format.h"
 
 namespace chorus::store {
 namespace {
@@ -47,11 +46,11 @@ Result<EventPtr> make_dead_letter(const Event& original, const DeadLetterInfo& i
   return b.build();
 }
 
-Result<DeadLetter> parse_dead_letter(const Event& event) {
+Result<StoredDeadLetter> parse_dead_letter(const Event& event) {
   if (event.type() != kDeadLetterType)
     return Status::InvalidArgument(fmt::format("event {} of type '{}' is not a dead letter",
                                                event.id().to_string(), event.type()));
-  DeadLetter dl;
+  StoredDeadLetter dl;
   auto original = parse_cloudevent_json(event.data());
   if (!original.ok())
     return original.error().with_context(

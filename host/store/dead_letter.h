@@ -14,6 +14,8 @@
 
 namespace chorus::store {
 
+// The system stream that receives dead letters.
+inline constexpr std::string_view kDeadLetterStream = "$dead-letters";
 inline constexpr std::string_view kDeadLetterType = "chorus.dead_letter";
 inline constexpr std::string_view kDeadLetterSource = "chorus.store";
 inline constexpr std::string_view kDeadLetterContentType = "application/cloudevents+json";
@@ -34,12 +36,14 @@ struct DeadLetterInfo {
 // Reason and subscriber are cut to the metadata limits and made printable.
 Result<EventPtr> make_dead_letter(const Event& original, const DeadLetterInfo& info);
 
-struct DeadLetter {
+// A dead letter read back from $dead-letters (the bus has its own
+// bus::DeadLetter, which the runtime maps onto this one).
+struct StoredDeadLetter {
   EventPtr original;
   DeadLetterInfo info;
 };
 // The inverse, for readers of $dead-letters. InvalidArgument when `event` is
 // not a dead letter.
-Result<DeadLetter> parse_dead_letter(const Event& event);
+Result<StoredDeadLetter> parse_dead_letter(const Event& event);
 
 }  // namespace chorus::store

@@ -8,13 +8,17 @@
 #include <fmt/core.h>
 
 #include "core/text.h"
-#include "store/append.h"
-#include "store/env.h"
+#include "store/internal/append.h"
+#include "store/internal/auto_snapshotter.h"
+#include "store/internal/env.h"
+#include "store/internal/group_ops.h"
+#include "store/internal/reader.h"
+#include "store/internal/retention.h"
+#include "store/internal/snapshots.h"
+#include "store/internal/store_format.h"
+#include "store/internal/write_txn.h"
+#include "store/internal/writer.h"
 #include "store/names.h"
-#include "store/reader.h"
-#include "store/retention.h"
-#include "store/store_format.h"
-#include "store/writer.h"
 
 namespace chorus::store {
 
@@ -71,7 +75,8 @@ AppendResult EventStore::append(std::string_view stream, std::span<const EventPt
     op.result.status = std::move(s);
     return op.result;
   }
-  if (Status s = prepare_append(stream, events, expected, false, op.spec); !s.ok()) {
+  if (Status s = prepare_append(stream, events, expected, SystemStreams::kRefuse, op.spec);
+      !s.ok()) {
     op.result.status = std::move(s);
     return op.result;
   }
@@ -96,7 +101,7 @@ void EventStore::append_async(std::string_view stream, std::span<const EventPtr>
   auto* op = new AppendOp();
   op->callback = std::move(done);
   Status s = writable("append");
-  if (s.ok()) s = prepare_append(stream, events, expected, false, op->spec);
+  if (s.ok()) s = prepare_append(stream, events, expected, SystemStreams::kRefuse, op->spec);
   if (!s.ok()) {
     op->result.status = std::move(s);
     op->complete(Status::OK());  // runs the callback here and deletes the op
@@ -122,7 +127,7 @@ AppendResult EventStore::append_dead_letter(const Event& original, const DeadLet
   if (s.ok()) {
     auto dl = make_dead_letter(original, info);
     s = dl.ok() ? prepare_append(kDeadLetterStream, std::span<const EventPtr>(&*dl, 1),
-                                 ExpectedVersion::any(), true, op.spec)
+                                 ExpectedVersion::any(), SystemStreams::kAllow, op.spec)
                 : dl.error();
   }
   if (!s.ok()) {
@@ -138,7 +143,7 @@ AppendResult EventStore::append_dead_letter(const Event& original, const DeadLet
 
 Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion expected) {
   CHORUS_RETURN_IF_ERROR(writable("delete a stream"));
-  CHORUS_RETURN_IF_ERROR(validate_stream_name(stream_view, true));
+  CHORUS_RETURN_IF_ERROR(validate_stream_name(stream_view, SystemStreams::kAllow));
   const std::string stream(stream_view);
   Status outcome;
   FnOp op(
@@ -146,7 +151,7 @@ Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion e
         CHORUS_ASSIGN_OR_RETURN(StreamState * ss, w.stream_state(stream));
         if (!ss->exists) {
           outcome = Status::NotFound(
-              fmt::format("store {}: stream '{}' does not exist", w.env.path(), printable(stream)));
+              fmt::format("store {}: stream '{}' does not exist", w.path(), printable(stream)));
           return Status::OK();
         }
         outcome = check_expected_version(stream, expected, *ss);
@@ -197,6 +202,11 @@ Result<StreamInfo> EventStore::stream_info(std::string_view stream) {
   return reader_->stream_info(stream);
 }
 
+Result<uint64_t> EventStore::scan_raw(uint64_t from, size_t limit, const RawRecordFn& fn) {
+  if (closed_) return Status::Unavailable("store closed");
+  return reader_->scan_raw(from, limit, fn);
+}
+
 Status EventStore::save_snapshot(std::string_view stream, uint64_t version,
                                  std::string_view state) {
   CHORUS_RETURN_IF_ERROR(writable("save a snapshot"));
@@ -236,7 +246,8 @@ void EventStore::drain_auto_snapshots() {
 Result<std::unique_ptr<CatchUpSubscription>> EventStore::subscribe(CatchUpOptions options) {
   CHORUS_RETURN_IF_ERROR(writable("subscribe (a read-only store sees no live commits)"));
   if (!options.on_event) return Status::InvalidArgument("subscribe: on_event is required");
-  if (!options.stream.empty()) CHORUS_RETURN_IF_ERROR(validate_stream_name(options.stream, true));
+  if (!options.stream.empty())
+    CHORUS_RETURN_IF_ERROR(validate_stream_name(options.stream, SystemStreams::kAllow));
   options.page = std::clamp<size_t>(options.page, 1, kMaxReadLimit);
   auto sub = std::make_unique<CatchUpSubscription>(*env_, *writer_, std::move(options));
   sub->start();
@@ -295,12 +306,8 @@ Result<StoreStats> EventStore::stats() {
           DatabaseStats{name, s.ms_entries,
                         s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages, s.ms_depth});
     }
-    std::vector<rd::Hit> last;
-    bool more = false;
-    rd::View v{txn.get(), env_->dbs(), env_->path()};
-    CHORUS_RETURN_IF_ERROR(rd::log_hits(v, kEnd, Direction::kBackward, 1, kEnd, last, more));
-    if (!last.empty()) st.last_seq = last[0].seq;
   }
+  CHORUS_ASSIGN_OR_RETURN(st.last_seq, reader_->last_seq());
   if (writer_) {
     const WriterStats ws = writer_->stats();
     st.transactions = ws.transactions;

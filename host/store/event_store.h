@@ -12,18 +12,23 @@
 //
 // Threading: every function may be called from any thread, concurrently.
 // Appends, snapshot saves, group operations, deletes and retention are
-// applied by one writer thread with group commit (writer.h); reads run in
+// applied by one writer thread with group commit (internal/writer.h); reads run in
 // short read-only transactions on the calling thread. Callbacks
-// (AppendCallback, CommitListener) run on the completion thread (writer.h:
+// (AppendCallback, CommitListener) run on the completion thread (internal/writer.h:
 // the syncer with `always`, else the writer) and must not
 // block or call blocking store functions; subscription handlers run on the
 // subscription's thread and may.
 //
 // Errors are Status values naming the store path and what was involved
 // (stream, sequence number); nothing throws.
+//
+// This header and the ones it includes are the store's public surface: they
+// need neither <lmdb.h> nor the store's internals (store/internal/, see
+// host/store/README.md); tests/store/public_header_test.cpp proves it.
 #pragma once
 
-#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,17 +42,16 @@
 #include "store/catch_up.h"
 #include "store/consumer_group.h"
 #include "store/dead_letter.h"
-#include "store/retention.h"
-#include "store/snapshots.h"
 #include "store/store_options.h"
 #include "store/types.h"
 
 namespace chorus::store {
 
+class AutoSnapshotter;
 class Env;
 class Reader;
-class Writer;
 class Retention;
+class Writer;
 
 struct DatabaseStats {
   std::string name;
@@ -122,9 +126,16 @@ class EventStore {
   Result<ReadPage> read_time(int64_t from_ns, int64_t to_ns, int64_t start_ns, uint64_t start_seq,
                              Direction dir = Direction::kForward, size_t limit = 1000);
   Result<StreamInfo> stream_info(std::string_view stream);
-  Reader& reader() noexcept { return *reader_; }
+  // The global log from seq `from` without decoding: fn(seq, stream version,
+  // binary record v1) for up to `limit` events (docs/event-format.md; the
+  // record bytes are valid only during the call, and fn must not call the
+  // store: it runs inside a read transaction). Returns the seq to continue
+  // from (== from when there was nothing). For export and bulk scans.
+  using RawRecordFn =
+      std::function<void(uint64_t seq, uint64_t stream_version, std::string_view record)>;
+  Result<uint64_t> scan_raw(uint64_t from, size_t limit, const RawRecordFn& fn);
 
-  // ---- snapshots (snapshots.h) ----
+  // ---- snapshots (types.h Snapshot, Fold, RebuiltState) ----
 
   Status save_snapshot(std::string_view stream, uint64_t version, std::string_view state);
   Result<std::optional<Snapshot>> load_snapshot(std::string_view stream,

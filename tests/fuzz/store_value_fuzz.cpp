@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "core/status.h"
-#include "store/records.h"
+#include "store/internal/records.h"
 
 namespace {
 

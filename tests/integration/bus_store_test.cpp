@@ -11,7 +11,6 @@
 #include "bus_test_util.h"
 #include "cli/store_bridge.h"
 #include "store/dead_letter.h"
-#include "store/store_format.h"
 #include "support/temp_dir.h"
 
 using namespace chorus;
@@ -163,7 +162,7 @@ TEST_CASE("a durable subscription gets every stored event and acks it") {
   }
   store::GroupOptions billing;
   billing.name = "billing";
-  billing.types = "order.*";
+  billing.type_pattern = "order.*";
   auto g = store->consumer_group(billing);
   REQUIRE(g.ok());
   auto pending = (*g)->pending();

@@ -7,7 +7,7 @@
 
 #include <lmdb.h>
 
-#include "store/store_format.h"
+#include "store/internal/store_format.h"
 #include "store_test_util.h"
 
 using namespace chorus;
@@ -159,7 +159,7 @@ TEST_CASE("env: one open per process - read-only refuses writes") {
   CHECK(ro->save_snapshot("s", 1, "x").is(StatusCode::kFailedPrecondition));
   GroupOptions g;
   g.name = "g";
-  g.types = "a.b";
+  g.type_pattern = "a.b";
   CHECK(ro->consumer_group(g).status().is(StatusCode::kFailedPrecondition));
   CHECK(ro->stats()->read_only);
 }

@@ -1,14 +1,14 @@
 // The value codecs of docs/store-format.md: round trips, every truncation,
 // random bytes, version bytes, names and the glob.
-#include "store/records.h"
+#include "store/internal/records.h"
 
 #include <functional>
 #include <iterator>
 #include <random>
 
 #include "core/event_codec.h"
+#include "store/internal/store_format.h"
 #include "store/names.h"
-#include "store/store_format.h"
 #include "store_test_util.h"
 
 using namespace chorus;
@@ -157,7 +157,7 @@ TEST_CASE("names: stream - group and consumer names - the glob") {
   CHECK_FALSE(validate_stream_name("tab\there").ok());
   CHECK_FALSE(validate_stream_name("\xff\xfe").ok());
   CHECK_FALSE(validate_stream_name("$dead-letters").ok());
-  CHECK(validate_stream_name("$dead-letters", true).ok());
+  CHECK(validate_stream_name("$dead-letters", SystemStreams::kAllow).ok());
   CHECK(validate_group_name("billing.v2:eu-1_a").ok());
   CHECK_FALSE(validate_group_name("with space").ok());
   CHECK_FALSE(validate_consumer_name(std::string(129, 'c')).ok());

@@ -69,9 +69,6 @@ inline constexpr size_t kMaxStreamNameBytes = 255;
 inline constexpr size_t kMaxGroupNameBytes = 128;
 inline constexpr size_t kMaxConsumerNameBytes = 128;
 
-// The system stream that receives dead letters (docs/store.md).
-inline constexpr std::string_view kDeadLetterStream = "$dead-letters";
-
 // ---- big-endian helpers ----
 
 inline void put_be64(char* p, uint64_t v) noexcept {

@@ -1,6 +1,6 @@
 // Value codecs of docs/store-format.md. Every decoder checks the version byte
 // first, then every length against the bytes left, before touching them.
-#include "store/records.h"
+#include "store/internal/records.h"
 
 #include <cstring>
 
@@ -8,7 +8,7 @@
 
 #include "core/crc32c.h"
 #include "core/event_codec.h"
-#include "store/store_format.h"
+#include "store/internal/store_format.h"
 
 namespace chorus::store {
 namespace {
