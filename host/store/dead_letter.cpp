@@ -66,4 +66,18 @@ Result<StoredDeadLetter> parse_dead_letter(const Event& event) {
   return dl;
 }
 
+std::string_view resolution_name(Resolution how) noexcept {
+  switch (how) {
+    case Resolution::kReplayed:
+      return "replayed";
+    case Resolution::kRepublished:
+      return "republished";
+    case Resolution::kDropped:
+      return "dropped";
+    case Resolution::kRemoved:
+      return "removed";
+  }
+  return "unknown";
+}
+
 }  // namespace chorus::store

@@ -13,6 +13,7 @@
 #include "store/internal/env.h"
 #include "store/internal/group_ops.h"
 #include "store/internal/reader.h"
+#include "store/internal/resolution.h"
 #include "store/internal/retention.h"
 #include "store/internal/snapshots.h"
 #include "store/internal/store_format.h"
@@ -139,6 +140,35 @@ AppendResult EventStore::append_dead_letter(const Event& original, const DeadLet
   writer_->submit(&op);
   done.wait();
   return std::move(op.result);
+}
+
+Result<ResolveOutcome> EventStore::resolve_dead_letter(uint64_t dead_letter_version, Resolution how,
+                                                       std::string_view note) {
+  CHORUS_RETURN_IF_ERROR(writable("resolve a dead letter"));
+  CHORUS_RETURN_IF_ERROR(check_resolution(dead_letter_version, how, note));
+  ResolveOp op(dead_letter_version, how, note);
+  writer_->submit(&op);
+  return op.wait();
+}
+
+Result<ResolutionPage> EventStore::read_dead_letter_resolutions(uint64_t from, size_t limit) {
+  if (closed_) return Status::Unavailable("store closed");
+  ResolutionPage out;
+  auto page = reader_->read_stream(kResolvedDeadLetterStream, from, Direction::kForward, limit);
+  if (!page.ok()) {
+    if (!page.error().is(StatusCode::kNotFound)) return page.error();
+    out.end = true;  // nothing was ever resolved
+    out.next = from;
+    return out;
+  }
+  out.resolutions.reserve(page->events.size());
+  for (const StoredEvent& e : page->events) {
+    CHORUS_ASSIGN_OR_RETURN(DeadLetterResolution r, decode_resolution(options_.path, e));
+    out.resolutions.push_back(std::move(r));
+  }
+  out.end = page->end;
+  out.next = page->next;
+  return out;
 }
 
 Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion expected) {

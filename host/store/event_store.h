@@ -108,6 +108,24 @@ class EventStore {
   void append_async(const EventPtr& event, AppendCallback done);
   // Appends the dead letter of `original` to $dead-letters (dead_letter.h).
   AppendResult append_dead_letter(const Event& original, const DeadLetterInfo& info);
+  // Resolves the dead letter at `dead_letter_version` of $dead-letters:
+  // appends a resolution saying `how` (and `note`: who or why) to
+  // $dead-letters-resolved, in one writer transaction with the check that
+  // the dead letter exists; blocks until durable. Idempotent and atomic: of
+  // any number of calls for one dead letter (from any thread, also across
+  // restarts) exactly one returns kResolved; the others write nothing and
+  // return kAlreadyResolved, and the first resolution stands.
+  // Errors: NotFound (no such version in $dead-letters: never written, or
+  // removed by retention), InvalidArgument (version 0 or >= 2^62, an
+  // unknown `how`, a note over kMaxResolutionNoteBytes or not printable
+  // UTF-8), FailedPrecondition (read-only), and the append's.
+  Result<ResolveOutcome> resolve_dead_letter(uint64_t dead_letter_version, Resolution how,
+                                             std::string_view note = {});
+  // The resolutions from version `from` of $dead-letters-resolved, oldest
+  // first (an empty page with `end` when none were ever written). A stored
+  // resolution that does not decode is Corruption naming the store, the
+  // stream and its version.
+  Result<ResolutionPage> read_dead_letter_resolutions(uint64_t from = 1, size_t limit = 1000);
 
   // Soft delete: reads of the stream return nothing from now on; its version
   // continues with the next append; the events are removed by retention.

@@ -93,4 +93,25 @@ std::string encode_pending_value(uint32_t deliveries, int64_t delivered_ms,
 Result<PendingValueView> decode_pending_value(std::string_view value, std::string_view group,
                                               uint64_t seq);
 
+// ---- dead-letter resolution ("dead-letter resolution") ----
+
+struct ResolutionValueView {
+  uint8_t resolution = 0;  // 1..kMaxResolutionCode (store::Resolution)
+  uint64_t dead_letter_version = 0;
+  uint64_t dead_letter_seq = 0;
+  std::string_view note;
+};
+// A note may be stored: at most kMaxResolutionNoteBytes of UTF-8 without
+// control characters.
+bool valid_resolution_note(std::string_view note) noexcept;
+// REQUIRES: valid_resolution_note(note).
+std::string encode_resolution_value(uint8_t resolution, uint64_t dead_letter_version,
+                                    uint64_t dead_letter_seq, std::string_view note);
+// `version`: the resolution event's version in $dead-letters-resolved, for
+// messages ("stream '$dead-letters-resolved' version 3: ...").
+Result<ResolutionValueView> decode_resolution_value(std::string_view value, uint64_t version);
+// The id of the resolution of the dead letter at `dead_letter_version`.
+// REQUIRES: 1 <= dead_letter_version <= kMaxResolvableVersion.
+Uuid resolution_event_id(uint64_t dead_letter_version) noexcept;
+
 }  // namespace chorus::store
