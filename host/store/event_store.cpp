@@ -62,10 +62,15 @@ void EventStore::close() {
 }
 
 Status EventStore::writable(std::string_view what) const {
-  if (closed_) return Status::Unavailable(fmt::format("store {}: closed", options_.path));
+  CHORUS_RETURN_IF_ERROR(readable());
   if (options_.read_only)
     return Status::FailedPrecondition(
         fmt::format("store {}: opened read-only; cannot {}", options_.path, what));
+  return Status::OK();
+}
+
+Status EventStore::readable() const {
+  if (closed_) return Status::Unavailable(fmt::format("store {}: closed", options_.path));
   return Status::OK();
 }
 
@@ -152,7 +157,7 @@ Result<ResolveOutcome> EventStore::resolve_dead_letter(uint64_t dead_letter_vers
 }
 
 Result<ResolutionPage> EventStore::read_dead_letter_resolutions(uint64_t from, size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   ResolutionPage out;
   auto page = reader_->read_stream(kResolvedDeadLetterStream, from, Direction::kForward, limit);
   if (!page.ok()) {
@@ -200,40 +205,40 @@ Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion e
 
 Result<ReadPage> EventStore::read_stream(std::string_view stream, uint64_t from, Direction dir,
                                          size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_stream(stream, from, dir, limit);
 }
 
 Result<ReadPage> EventStore::read_all(uint64_t from, Direction dir, size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_all(from, dir, limit);
 }
 
 Result<ReadPage> EventStore::read_correlation(std::string_view correlation, uint64_t from,
                                               Direction dir, size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_correlation(correlation, from, dir, limit);
 }
 
 Result<ReadPage> EventStore::read_types(std::string_view pattern, uint64_t from, Direction dir,
                                         size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_types(pattern, from, dir, limit);
 }
 
 Result<ReadPage> EventStore::read_time(int64_t from_ns, int64_t to_ns, int64_t start_ns,
                                        uint64_t start_seq, Direction dir, size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_time(from_ns, to_ns, start_ns, start_seq, dir, limit);
 }
 
 Result<StreamInfo> EventStore::stream_info(std::string_view stream) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->stream_info(stream);
 }
 
 Result<uint64_t> EventStore::scan_raw(uint64_t from, size_t limit, const RawRecordFn& fn) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->scan_raw(from, limit, fn);
 }
 
@@ -247,13 +252,13 @@ Status EventStore::save_snapshot(std::string_view stream, uint64_t version,
 
 Result<std::optional<Snapshot>> EventStore::load_snapshot(std::string_view stream,
                                                           uint64_t at_or_before) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return store::load_snapshot(*env_, stream, at_or_before);
 }
 
 Result<RebuiltState> EventStore::state_as_of(std::string_view stream, uint64_t version,
                                              const Fold& fold) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   if (!fold) return Status::InvalidArgument("state_as_of: no fold");
   return store::state_as_of(*env_, stream, version, fold);
 }
@@ -309,7 +314,7 @@ Result<RetentionReport> EventStore::enforce_retention() {
 }
 
 Result<StoreStats> EventStore::stats() {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   StoreStats st;
   st.path = options_.path;
   st.format_version = env_->format_version();

@@ -71,13 +71,19 @@ struct StoreStats {
   std::vector<DatabaseStats> databases;
   // Writer counters since open (zero when read-only).
   uint64_t transactions = 0, events_appended = 0, syncs = 0, map_growths = 0;
-  uint64_t apply_ns = 0, commit_ns = 0, complete_ns = 0, sync_ns = 0;  // writer.h WriterStats
+  // Where the writer's time went (ns): running ops and inserting index
+  // entries; commits; completing ops and notifying listeners; syncs.
+  uint64_t apply_ns = 0, commit_ns = 0, complete_ns = 0, sync_ns = 0;
 };
 
 class EventStore {
  public:
-  // Opens or creates the store at options.path (see Env::open for errors).
-  // A writable store starts its writer and, when rules are set, retention.
+  // Opens or (unless read_only) creates the store at options.path. A
+  // writable store starts its writer and, when rules are set, retention.
+  // Errors name the path: NotFound (read-only and no store),
+  // PermissionDenied, NotSupported (a newer store format), Corruption (not
+  // an LMDB environment or not a chorus store), FailedPrecondition (already
+  // open in this process), InvalidArgument (bad options).
   static Result<std::unique_ptr<EventStore>> open(StoreOptions options);
   ~EventStore();  // close()
   EventStore(const EventStore&) = delete;
@@ -131,18 +137,33 @@ class EventStore {
   // continues with the next append; the events are removed by retention.
   Status delete_stream(std::string_view stream, ExpectedVersion expected = ExpectedVersion::any());
 
-  // ---- reads (reader.h has the details) ----
+  // ---- reads (docs/store.md "Reads") ----
+  // Each read returns one page of at most `limit` (<= kMaxReadLimit)
+  // events, read in one short transaction; continue with `from =
+  // page.next` until `page.end`. Stored bytes that do not decode are
+  // Corruption naming the path and the seq.
 
+  // `from` is a version (inclusive): forward from it, backward from it down
+  // (kEnd: from the last). NotFound for a stream that never existed; an
+  // empty page for a deleted one.
   Result<ReadPage> read_stream(std::string_view stream, uint64_t from,
                                Direction dir = Direction::kForward, size_t limit = 1000);
+  // The global log; `from` is a seq (inclusive): forward from 1 reads everything.
   Result<ReadPage> read_all(uint64_t from, Direction dir = Direction::kForward,
                             size_t limit = 1000);
+  // The events with this correlation id (the operation's timeline), by seq.
   Result<ReadPage> read_correlation(std::string_view correlation, uint64_t from = 0,
                                     Direction dir = Direction::kForward, size_t limit = 1000);
+  // The events whose type is `pattern` or matches it ("order.*",
+  // "order.**"), by seq.
   Result<ReadPage> read_types(std::string_view pattern, uint64_t from = 0,
                               Direction dir = Direction::kForward, size_t limit = 1000);
+  // The events with from_ns <= time < to_ns, by (time, seq), from
+  // (start_ns, start_seq); continue with start_ns = page.next_time_ns,
+  // start_seq = page.next.
   Result<ReadPage> read_time(int64_t from_ns, int64_t to_ns, int64_t start_ns, uint64_t start_seq,
                              Direction dir = Direction::kForward, size_t limit = 1000);
+  // NotFound for a stream that never existed.
   Result<StreamInfo> stream_info(std::string_view stream);
   // The global log from seq `from` without decoding: fn(seq, stream version,
   // binary record v1) for up to `limit` events (docs/event-format.md; the
@@ -185,7 +206,10 @@ class EventStore {
 
  private:
   explicit EventStore(StoreOptions options);
+  // Unavailable once closed; FailedPrecondition naming `what` when read-only.
   Status writable(std::string_view what) const;
+  // Unavailable once closed.
+  Status readable() const;
 
   StoreOptions options_;
   std::unique_ptr<Env> env_;

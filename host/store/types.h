@@ -58,7 +58,7 @@ struct AppendResult {
 
   bool ok() const noexcept { return status.ok(); }
 };
-// Runs on the store's completion thread (writer.h) once the append's commit met the
+// Runs on the store's completion thread (internal/writer.h) once the append's commit met the
 // durability policy (or failed). It must be quick and must not call
 // blocking store functions: post real work elsewhere.
 using AppendCallback = std::function<void(const AppendResult&)>;

@@ -100,4 +100,15 @@ TEST_CASE("public header: a store used through store/event_store.h alone") {
   Result<StoreStats> stats = store.stats();
   REQUIRE(stats.ok());
   CHECK(stats->last_seq == dls->events[0].seq);
+
+  // Resolving it (dead_letter.h Resolution, ResolveOutcome, ResolutionPage).
+  Result<ResolveOutcome> resolved =
+      store.resolve_dead_letter(dls->events[0].stream_version, Resolution::kDropped, "test");
+  REQUIRE(resolved.ok());
+  CHECK(*resolved == ResolveOutcome::kResolved);
+  Result<ResolutionPage> resolutions = store.read_dead_letter_resolutions();
+  REQUIRE(resolutions.ok());
+  REQUIRE(resolutions->resolutions.size() == 1);
+  CHECK(resolutions->resolutions[0].how == Resolution::kDropped);
+  CHECK(resolution_name(resolutions->resolutions[0].how) == "dropped");
 }
