@@ -37,10 +37,9 @@ Status delete_event(WriteTxn& w, uint64_t seq) {
   // The peek's views point into the value, which the deletes below may move.
   const std::string stream(peek->record.stream), type(peek->record.type),
       correlation(peek->record.correlation_id);
-  const RecordPeek& r = peek->record;
   const uint64_t stream_version = peek->stream_version;
-  const Uuid event_id = r.id;
-  const int64_t time_ns = r.time_ns;
+  const Uuid event_id = peek->record.id;
+  const int64_t time_ns = peek->record.time_ns;
 
   const std::string_view id{reinterpret_cast<const char*>(event_id.bytes.data()), 16};
   bool found = false;
