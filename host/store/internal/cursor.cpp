@@ -41,16 +41,16 @@ void Cursor::close() noexcept {
   on_ = false;
 }
 
-void Cursor::fail(int rc) {
+bool Cursor::off(int rc) {
   on_ = false;
-  if (status_.ok())
+  if (rc != MDB_NOTFOUND && status_.ok())
     status_ = mdb_status(rc, path_ ? *path_ : std::string(), fmt::format("read '{}'", db_));
+  return false;
 }
 
 bool Cursor::seek(std::string_view key) {
-  if (!status_.ok()) return false;
   k_ = to_val(key);
-  return result(mdb_cursor_get(c_, &k_, &v_, MDB_SET_RANGE));
+  return move(MDB_SET_RANGE);
 }
 
 bool Cursor::seek(std::string_view start, Direction dir) {
@@ -61,9 +61,8 @@ bool Cursor::seek(std::string_view start, Direction dir) {
 }
 
 bool Cursor::find(std::string_view key) {
-  if (!status_.ok()) return false;
   k_ = to_val(key);
-  return result(mdb_cursor_get(c_, &k_, &v_, MDB_SET_KEY));
+  return move(MDB_SET_KEY);
 }
 
 Status Cursor::bad_key() const {

@@ -74,16 +74,17 @@ class Cursor {
   Status bad_value() const;
 
  private:
-  // Inline: cursor steps are the inner loop of every read.
+  // Inline, the rare outcomes out of line: cursor steps are the inner loop
+  // of every read.
   bool move(MDB_cursor_op op) {
-    return result(status_.ok() ? mdb_cursor_get(c_, &k_, &v_, op) : 0);
+    if (!status_.ok()) return false;  // failed before: stays off
+    const int rc = mdb_cursor_get(c_, &k_, &v_, op);
+    if (rc == 0) return on_ = true;
+    return off(rc);
   }
-  bool result(int rc) {
-    on_ = rc == 0 && status_.ok();
-    if (rc != 0 && rc != MDB_NOTFOUND) fail(rc);
-    return on_;
-  }
-  void fail(int rc);
+  // After a movement that found nothing (MDB_NOTFOUND) or failed (kept in
+  // status_): false.
+  bool off(int rc);
 
   MDB_cursor* c_ = nullptr;
   const std::string* path_ = nullptr;
