@@ -9,14 +9,21 @@ namespace chorus::store {
 
 Result<Cursor> Cursor::open(const TxnView& v, MDB_dbi dbi, const char* db) {
   Cursor c;
-  c.path_ = &v.path;
-  c.db_ = db;
-  const int rc = mdb_cursor_open(v.txn, dbi, &c.c_);
+  CHORUS_RETURN_IF_ERROR(c.reopen(v, dbi, db));
+  return c;
+}
+
+Status Cursor::reopen(const TxnView& v, MDB_dbi dbi, const char* db) {
+  close();
+  status_ = Status::OK();
+  path_ = &v.path;
+  db_ = db;
+  const int rc = mdb_cursor_open(v.txn, dbi, &c_);
   if (rc != 0) {
-    c.c_ = nullptr;
+    c_ = nullptr;
     return mdb_status(rc, v.path, fmt::format("open a cursor on '{}'", db));
   }
-  return c;
+  return Status::OK();
 }
 
 Cursor& Cursor::operator=(Cursor&& o) noexcept {

@@ -35,6 +35,8 @@ class Cursor {
   Cursor() = default;
   // A cursor on database `dbi` (named `db` in messages) in `v`'s transaction.
   static Result<Cursor> open(const TxnView& v, MDB_dbi dbi, const char* db);
+  // The same in place: closes what this cursor had and opens anew.
+  Status reopen(const TxnView& v, MDB_dbi dbi, const char* db);
   Cursor(Cursor&& o) noexcept { *this = std::move(o); }
   Cursor& operator=(Cursor&& o) noexcept;
   Cursor(const Cursor&) = delete;

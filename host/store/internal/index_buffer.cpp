@@ -11,6 +11,14 @@
 
 namespace chorus::store {
 
+void IndexBuffer::clear() noexcept {
+  ids_.clear();
+  stream_.clear();
+  time_.clear();
+  type_.clear();
+  corr_.clear();
+}
+
 void IndexBuffer::event_id(const Uuid& id, uint64_t seq) {
   const char* b = reinterpret_cast<const char*>(id.bytes.data());
   ids_.push_back(Entry{get_be64(b), get_be64(b + 8), seq});

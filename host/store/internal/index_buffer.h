@@ -2,7 +2,9 @@
 // its ops run and inserted sorted per database before the commit (or
 // before an op that reads indexes): LMDB then touches each page once and,
 // for keys beyond a database's last one, appends without a search
-// (docs/store-format.md "Transactions").
+// (docs/store-format.md "Transactions"). The writer owns one and every
+// transaction reuses it (WriteTxn clears it), so its vectors keep their
+// capacity and the hot path allocates nothing.
 //
 // Writer thread only.
 #pragma once
@@ -31,6 +33,9 @@ class IndexBuffer {
   void correlation(std::string_view correlation, uint64_t seq);
   // Inserts every buffered entry through w's cursors and empties the buffer.
   Status flush(WriteTxn& w);
+  // Forgets every buffered entry (an aborted transaction's), keeping the
+  // capacity.
+  void clear() noexcept;
 
  private:
   // An entry: its key as two integers (compared natively, written

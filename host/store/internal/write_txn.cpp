@@ -12,9 +12,10 @@
 
 namespace chorus::store {
 
-WriteTxn::WriteTxn(Env& e, MDB_txn* t, WriterState& s, IdTable& ids, int64_t now)
-    : env(e), txn(t), dbs(e.dbs()), st(s), now_ns(now), batch_ids(ids) {
+WriteTxn::WriteTxn(Env& e, MDB_txn* t, WriterState& s, IdTable& ids, IndexBuffer& idx, int64_t now)
+    : env(e), txn(t), dbs(e.dbs()), st(s), now_ns(now), batch_ids(ids), indexes(idx) {
   batch_ids.clear();
+  indexes.clear();
 }
 
 TxnView WriteTxn::view() const noexcept {
@@ -58,13 +59,11 @@ Result<Cursor*> WriteTxn::cursor(MDB_dbi dbi, const char* db) {
   for (size_t i = 0; i < n_cursors_; ++i)
     if (cursor_dbi_[i] == dbi) return &cursors_[i];
   if (n_cursors_ == kMaxCursors) return Status::Internal("too many cursors in one transaction");
-  auto c = Cursor::open(view(), dbi, db);
-  if (!c.ok()) {
+  if (Status s = cursors_[n_cursors_].reopen(view(), dbi, db); !s.ok()) {
     if (rc_ == 0) rc_ = EINVAL;  // the transaction is unusable
-    return c.error();
+    return s;
   }
   cursor_dbi_[n_cursors_] = dbi;
-  cursors_[n_cursors_] = std::move(*c);
   return &cursors_[n_cursors_++];
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -28,7 +29,10 @@ class Env;
 
 class WriteTxn {
  public:
-  WriteTxn(Env& env, MDB_txn* txn, WriterState& st, IdTable& ids, int64_t now_ns);
+  // `ids` and `indexes` are the writer's, reused by every transaction (and
+  // cleared here).
+  WriteTxn(Env& env, MDB_txn* txn, WriterState& st, IdTable& ids, IndexBuffer& indexes,
+           int64_t now_ns);
   WriteTxn(const WriteTxn&) = delete;
   WriteTxn& operator=(const WriteTxn&) = delete;
   // Aborts the transaction unless commit() or abort() ended it.
@@ -82,7 +86,7 @@ class WriteTxn {
   IdTable& batch_ids;
   Uuid batch_max_id;
   // Index entries of the appended events.
-  IndexBuffer indexes;
+  IndexBuffer& indexes;
 
   // Inserts the buffered index entries and the changed meta counters.
   // Called before any operation that reads indexes, and before the commit.
@@ -92,7 +96,7 @@ class WriteTxn {
   void close_cursors() noexcept;
 
   int rc_ = 0;
-  static constexpr size_t kMaxCursors = 16;
+  static constexpr size_t kMaxCursors = std::size(kDatabases);  // one per database
   Cursor cursors_[kMaxCursors];
   MDB_dbi cursor_dbi_[kMaxCursors] = {};
   size_t n_cursors_ = 0;

@@ -210,7 +210,7 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
     const auto t_apply = Clock::now();
     WriteOp* culprit = nullptr;  // an op that failed on its own (not LMDB)
     {
-      WriteTxn w(env_, txn, state_, batch_ids_, wall_clock_ns());
+      WriteTxn w(env_, txn, state_, batch_ids_, index_buffer_, wall_clock_ns());
       for (WriteOp* op : ops) {
         if (!op->is_append()) status = w.flush();
         if (status.ok()) {

@@ -46,6 +46,7 @@
 #include "core/status.h"
 #include "store/internal/env.h"
 #include "store/internal/id_table.h"
+#include "store/internal/index_buffer.h"
 #include "store/internal/write_op.h"
 #include "store/internal/writer_state.h"
 #include "store/store_options.h"
@@ -117,7 +118,8 @@ class Writer {
   Env& env_;
   const StoreOptions options_;
   WriterState state_;
-  IdTable batch_ids_;  // reused by every transaction
+  IdTable batch_ids_;         // reused by every transaction
+  IndexBuffer index_buffer_;  // reused by every transaction (keeps its capacity)
   std::thread thread_;
 
   // The queue: producers push onto a lock-free stack (inbox_); the writer
