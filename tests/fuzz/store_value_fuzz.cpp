@@ -32,13 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto v = decode_event_value(in, 1);
       expect_documented_error(v);
       if (v.ok()) {
-        expect_documented_error(peek_record(v->record, 1, true));
+        expect_documented_error(peek_record(v->record, 1, Crc::kVerify));
         expect_documented_error(peek_record_type(v->record, 1));
       }
       break;
     }
     case 1:
-      expect_documented_error(peek_record(in, 1, false));
+      expect_documented_error(peek_record(in, 1, Crc::kSkip));
       break;
     case 2:
       expect_documented_error(decode_stream_record(in, "s"));

@@ -47,8 +47,8 @@ std::vector<Decoded> decode_all(std::string_view bytes) {
     s.append(v.record);
     return std::optional<std::string>(s);
   });
-  add("record peek", peek_record(bytes, 7, true), "seq 7", none);
-  add("record peek without crc", peek_record(bytes, 7, false), "seq 7", none);
+  add("record peek", peek_record(bytes, 7, Crc::kVerify), "seq 7", none);
+  add("record peek without crc", peek_record(bytes, 7, Crc::kSkip), "seq 7", none);
   add("record type", peek_record_type(bytes, 7), "seq 7", none);
   add("stream record", decode_stream_record(bytes, "s"), "'s'",
       [](const StreamRecord& r) { return std::optional<std::string>(encode_stream_record(r)); });
@@ -109,7 +109,7 @@ TEST_CASE("records: round trips") {
   auto ev = decode_event_value(value, 1);
   REQUIRE(ev.ok());
   CHECK(ev->stream_version == 7);
-  auto peek = peek_record(ev->record, 1, true);
+  auto peek = peek_record(ev->record, 1, Crc::kVerify);
   REQUIRE(peek.ok());
   CHECK(peek->id == e->id());
   CHECK(peek->time_ns == e->time_ns());
@@ -140,7 +140,7 @@ TEST_CASE("records: every truncation and a future version byte are errors - not 
       [](std::string_view b) {
         auto dv = decode_event_value(b, 7);
         if (!dv.ok()) return false;
-        if (!peek_record(dv->record, 7, true).ok()) return false;
+        if (!peek_record(dv->record, 7, Crc::kVerify).ok()) return false;
         return decode_event(dv->record).ok();
       },
       [](std::string_view b) { return decode_stream_record(b, "s").ok(); },
@@ -183,7 +183,7 @@ TEST_CASE("records: every truncation and a future version byte are errors - not 
   CHECK(decode_snapshot_value(bad_crc, "acct", 9).status().message().find("checksum") !=
         std::string::npos);
   // A truncated record inside a whole event value: Corruption from the peek.
-  auto p = peek_record(std::string_view(value).substr(kEventValueHeader, 30), 3, false);
+  auto p = peek_record(std::string_view(value).substr(kEventValueHeader, 30), 3, Crc::kSkip);
   CHECK(p.status().is(StatusCode::kCorruption));
   CHECK(p.status().message().find("seq 3") != std::string::npos);
 }

@@ -39,7 +39,7 @@ Result<EventPeek> peek_event_value(const std::string& path, uint64_t seq, std::s
                                    Crc crc) {
   auto ev = decode_event_value(value, seq);
   if (!ev.ok()) return ev.error().with_context(fmt::format("store {}", path));
-  auto p = peek_record(ev->record, seq, crc == Crc::kVerify);
+  auto p = peek_record(ev->record, seq, crc);
   if (!p.ok()) return p.error().with_context(fmt::format("store {}", path));
   return EventPeek{ev->stream_version, *p};
 }

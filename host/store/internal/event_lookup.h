@@ -32,7 +32,6 @@ struct EventPeek {
   uint64_t stream_version = 0;
   RecordPeek record;  // views into the value
 };
-enum class Crc : uint8_t { kSkip, kVerify };
 // The peek of an `events` value.
 Result<EventPeek> peek_event_value(const std::string& path, uint64_t seq, std::string_view value,
                                    Crc crc);

@@ -130,7 +130,7 @@ Result<EventValueView> decode_event_value(std::string_view value, uint64_t seq) 
   return v;
 }
 
-Result<RecordPeek> peek_record(std::string_view r, uint64_t seq, bool verify_crc) {
+Result<RecordPeek> peek_record(std::string_view r, uint64_t seq, Crc crc) {
   auto bad = [&](std::string_view why) {
     return Status::Corruption(fmt::format("event seq {}: record {}", seq, why));
   };
@@ -141,7 +141,7 @@ Result<RecordPeek> peek_record(std::string_view r, uint64_t seq, bool verify_crc
                     static_cast<uint8_t>(r[0])));
   if (r.size() < kRecordFixed + kRecordCrc) return bad("is truncated");
   const std::string_view body = r.substr(0, r.size() - kRecordCrc);
-  if (verify_crc) {
+  if (crc == Crc::kVerify) {
     uint32_t stored = 0;
     for (int i = 0; i < 4; ++i)
       stored |= static_cast<uint32_t>(static_cast<uint8_t>(r[body.size() + i])) << (8 * i);
@@ -168,7 +168,7 @@ Result<std::string_view> peek_record_type(std::string_view r, uint64_t seq) {
     if (n < 0x80 && n <= r.size() - kRecordCrc - kRecordFixed - 1)
       return r.substr(kRecordFixed + 1, n);
   }
-  CHORUS_ASSIGN_OR_RETURN(RecordPeek p, peek_record(r, seq, false));
+  CHORUS_ASSIGN_OR_RETURN(RecordPeek p, peek_record(r, seq, Crc::kSkip));
   return p.type;
 }
 

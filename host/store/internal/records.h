@@ -30,13 +30,14 @@ Result<EventValueView> decode_event_value(std::string_view value, uint64_t seq);
 
 // The fields of an event record's header read without a full decode (no
 // allocation, no envelope validation): what index maintenance and type
-// matching need. With verify_crc the record's CRC-32C is checked too.
+// matching need. With Crc::kVerify the record's CRC-32C is checked too.
 struct RecordPeek {
   Uuid id;
   int64_t time_ns = 0;
   std::string_view type, source, target, correlation_id, causation_id, stream;
 };
-Result<RecordPeek> peek_record(std::string_view record, uint64_t seq, bool verify_crc);
+enum class Crc : uint8_t { kSkip, kVerify };
+Result<RecordPeek> peek_record(std::string_view record, uint64_t seq, Crc crc);
 // Only the type (record offset 26); the fast path of type matching.
 Result<std::string_view> peek_record_type(std::string_view record, uint64_t seq);
 
