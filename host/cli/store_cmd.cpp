@@ -29,7 +29,6 @@
 #include "runtime/data_dir.h"
 #include "runtime/options_from_config.h"
 #include "store/event_store.h"
-#include "store/reader.h"
 
 namespace chorus::cli {
 namespace {

@@ -1,13 +1,8 @@
 // Store adapters for the bus: appends, consumer groups, durable dead letters.
 #include "runtime/store_bridge.h"
 
-#include <charconv>
-
-#include <fmt/core.h>
-
 #include "core/log.h"
 #include "store/dead_letter.h"
-#include "store/store_format.h"
 
 namespace chorus::runtime {
 namespace {
@@ -49,16 +44,6 @@ class StoreGroup final : public bus::DurableGroup {
   std::unique_ptr<store::ConsumerGroup> g_;
 };
 
-// Reads "{"id":N}" as written by take().
-uint64_t resolved_id(const Event& e) {
-  std::string_view d = e.data();
-  const size_t colon = d.find(':');
-  if (colon == std::string_view::npos) return 0;
-  uint64_t id = 0;
-  std::from_chars(d.data() + colon + 1, d.data() + d.size(), id);
-  return id;
-}
-
 }  // namespace
 
 // ---- StoreDurableLog ----
@@ -80,7 +65,7 @@ Result<std::unique_ptr<bus::DurableGroup>> StoreDurableLog::open_group(std::stri
                                                                        bool from_beginning) {
   store::GroupOptions o;
   o.name = std::string(group);
-  o.types = std::string(pattern);
+  o.type_pattern = std::string(pattern);
   o.start =
       from_beginning ? store::GroupOptions::Start::kBeginning : store::GroupOptions::Start::kEnd;
   auto g = store_.consumer_group(o);
@@ -92,16 +77,11 @@ Result<std::unique_ptr<bus::DurableGroup>> StoreDurableLog::open_group(std::stri
 
 Result<std::unique_ptr<StoreDeadLetters>> StoreDeadLetters::open(store::EventStore& store) {
   std::unique_ptr<StoreDeadLetters> dl(new StoreDeadLetters(store));
-  uint64_t from = 1;
-  while (true) {
-    auto page =
-        store.read_stream(kResolvedDeadLettersStream, from, store::Direction::kForward, 1000);
-    if (!page.ok()) {
-      if (page.error().is(StatusCode::kNotFound)) break;  // nothing resolved yet
-      return page.error().with_context("dead letters");
-    }
-    for (const auto& e : page->events)
-      dl->resolved_.insert(resolved_id(*e.event));
+  for (uint64_t from = 1;;) {
+    auto page = store.read_dead_letter_resolutions(from);
+    if (!page.ok()) return page.error().with_context("dead letters");
+    for (const store::DeadLetterResolution& r : page->resolutions)
+      dl->resolved_.insert(r.dead_letter_version);
     if (page->end) break;
     from = page->next;
   }
@@ -168,23 +148,19 @@ std::optional<bus::DeadLetter> StoreDeadLetters::get(uint64_t id) const {
 }
 
 std::optional<bus::DeadLetter> StoreDeadLetters::take(uint64_t id) {
-  std::lock_guard take_lock(take_mu_);
   auto dl = get(id);
   if (!dl) return std::nullopt;
-  auto rec = EventBuilder(kResolvedDeadLetterType)
-                 .source("chorus.bus")
-                 .stream(kResolvedDeadLettersStream)
-                 .data(fmt::format("{{\"id\":{}}}", id))
-                 .build();
-  if (!rec.ok()) return std::nullopt;
-  store::AppendResult r = store_.append(*rec);
+  // bus::DeadLetterStore::take does not say whether it replays or drops.
+  // The store decides who wins when two take one at once.
+  auto r = store_.resolve_dead_letter(id, store::Resolution::kRemoved, "bus");
   if (!r.ok()) {
     log::get("bus")->error("dead letter {}: could not record its removal: {}", id,
-                           r.status.to_string());
+                           r.error().to_string());
     return std::nullopt;
   }
   std::lock_guard lock(mu_);
   resolved_.insert(id);
+  if (*r == store::ResolveOutcome::kAlreadyResolved) return std::nullopt;
   return dl;
 }
 

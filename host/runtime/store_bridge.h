@@ -6,9 +6,10 @@
 //    subscriptions are the store's consumer groups.
 //  - StoreDeadLetters: bus::DeadLetterStore over the `$dead-letters` stream,
 //    so the bus's dead letters survive restarts. A dead letter's id is its
-//    version in that stream. Taking one out (replay, drop) appends a record
-//    to the stream `chorus-dead-letters-resolved`; resolved ones are
-//    skipped by list() and get().
+//    version in that stream. Taking one out (replay, drop) resolves it in
+//    the store (EventStore::resolve_dead_letter, which writes
+//    `$dead-letters-resolved` and lets exactly one taker win); resolved
+//    ones are skipped by list() and get().
 //
 // Both are thread-safe and need the EventStore to outlive them.
 #pragma once
@@ -22,9 +23,6 @@
 #include "store/event_store.h"
 
 namespace chorus::runtime {
-
-inline constexpr std::string_view kResolvedDeadLettersStream = "chorus-dead-letters-resolved";
-inline constexpr std::string_view kResolvedDeadLetterType = "chorus.dead_letter.resolved";
 
 class StoreDurableLog final : public bus::DurableLog {
  public:
@@ -41,7 +39,7 @@ class StoreDurableLog final : public bus::DurableLog {
 
 class StoreDeadLetters final : public bus::DeadLetterStore {
  public:
-  // Reads the resolved records. Errors name the store path.
+  // Reads the store's resolutions. Errors name the store path.
   static Result<std::unique_ptr<StoreDeadLetters>> open(store::EventStore& store);
 
   Result<uint64_t> add(bus::DeadLetter dl) override;
@@ -56,9 +54,8 @@ class StoreDeadLetters final : public bus::DeadLetterStore {
   std::optional<bus::DeadLetter> read_one(uint64_t id) const;
 
   store::EventStore& store_;
-  std::mutex take_mu_;     // one take() at a time: a dead letter is taken once
-  mutable std::mutex mu_;  // resolved_
-  std::set<uint64_t> resolved_;
+  mutable std::mutex mu_;        // resolved_
+  std::set<uint64_t> resolved_;  // a cache of the store's resolved versions
 };
 
 }  // namespace chorus::runtime

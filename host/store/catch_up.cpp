@@ -6,9 +6,9 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "store/env.h"
-#include "store/reader.h"
-#include "store/writer.h"
+#include "store/internal/env.h"
+#include "store/internal/reader.h"
+#include "store/internal/writer.h"
 
 namespace chorus::store {
 namespace {

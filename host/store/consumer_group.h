@@ -13,34 +13,34 @@
 // the writer, so it is as durable as an append (store.durability).
 //
 // Threading: a ConsumerGroup may be used from any thread by any number of
-// members at once. The in-memory part of the group (GroupState) belongs to
-// the writer thread.
+// members at once. Its in-memory state (GroupState,
+// store/internal/group_state.h) belongs to the writer thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
-#include "store/records.h"
 #include "store/types.h"
-#include "store/write_txn.h"
 
 namespace chorus::store {
 
 class Env;
 class Writer;
+struct GroupState;
 
 struct GroupOptions {
-  std::string name;    // [A-Za-z0-9._:-], 1..128 bytes
-  std::string stream;  // either a stream ...
-  std::string types;   // ... or an event-type pattern ("order.*", "**" is not allowed: use "a.**")
+  std::string name;  // [A-Za-z0-9._:-], 1..128 bytes
+  // Exactly one source: a stream, or an event-type pattern ("order.*";
+  // "**" alone is not allowed: use "a.**").
+  std::string stream;
+  std::string type_pattern;
   // Where a new group starts: at the first event, or after the last one.
   enum class Start : uint8_t { kBeginning, kEnd };
   Start start = Start::kBeginning;
@@ -50,7 +50,8 @@ struct GroupOptions {
   std::optional<uint32_t> max_deliveries;  // 0: unlimited
 };
 
-struct Delivery {
+// One event handed to a member by read() or claim(); pending until acked.
+struct GroupMessage {
   StoredEvent event;
   uint32_t deliveries = 0;  // 1 on the first delivery
 };
@@ -72,33 +73,21 @@ struct GroupInfo {
   uint32_t max_deliveries = 0;
 };
 
-// The writer thread's part of a group.
-struct GroupState {
-  std::string name;
-  GroupRecord record;
-  struct Expiry {
-    int64_t deadline_ms;
-    uint64_t first_seq, last_seq;
-  };
-  std::deque<Expiry> expiry;    // roughly deadline-ordered ranges to check
-  std::deque<uint64_t> nacked;  // seqs to re-deliver at once
-  std::atomic<uint64_t> pending{0};
-  std::atomic<int64_t> next_deadline_ms{0};  // 0: none; for waiting readers
-};
-
 class ConsumerGroup {
  public:
   // Use EventStore::consumer_group().
   ConsumerGroup(Env& env, Writer& writer, std::shared_ptr<GroupState> state);
+  ~ConsumerGroup();
 
-  const std::string& name() const noexcept { return state_->name; }
+  const std::string& name() const noexcept { return name_; }
 
   // Up to `max` events for `consumer`, waiting up to `wait` when there are
   // none (an empty result at the deadline is not an error).
-  Result<std::vector<Delivery>> read(std::string_view consumer, size_t max,
-                                     std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+  Result<std::vector<GroupMessage>> read(
+      std::string_view consumer, size_t max,
+      std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   // Acks and then reads, in one transaction (one commit instead of two).
-  Result<std::vector<Delivery>> ack_and_read(
+  Result<std::vector<GroupMessage>> ack_and_read(
       std::span<const uint64_t> acks, std::string_view consumer, size_t max,
       std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   // Returns how many of `seqs` were pending (and are not any more).
@@ -107,8 +96,9 @@ class ConsumerGroup {
   // max_deliveries times goes to $dead-letters with `reason`.
   Result<size_t> nack(std::span<const uint64_t> seqs, std::string_view reason = {});
   // Takes over pending entries idle for at least `min_idle` (counts a delivery).
-  Result<std::vector<Delivery>> claim(std::string_view consumer, std::chrono::milliseconds min_idle,
-                                      std::span<const uint64_t> seqs);
+  Result<std::vector<GroupMessage>> claim(std::string_view consumer,
+                                          std::chrono::milliseconds min_idle,
+                                          std::span<const uint64_t> seqs);
   // Forgets pending entries without a dead letter.
   Result<size_t> drop(std::span<const uint64_t> seqs);
   // Pending entries from seq `from`, of one consumer (or all when empty).
@@ -117,17 +107,13 @@ class ConsumerGroup {
   Result<GroupInfo> info();
 
  private:
-  Result<std::vector<Delivery>> read_impl(std::span<const uint64_t> acks, std::string_view consumer,
-                                          size_t max, std::chrono::milliseconds wait);
+  Result<std::vector<GroupMessage>> read_impl(std::span<const uint64_t> acks,
+                                              std::string_view consumer, size_t max,
+                                              std::chrono::milliseconds wait);
   Env& env_;
   Writer& writer_;
   std::shared_ptr<GroupState> state_;
+  std::string name_;
 };
-
-// Creates or opens a group (writer op, then the state is registered with
-// the writer). Used by EventStore::consumer_group().
-Result<std::shared_ptr<GroupState>> open_group(Writer& writer, const GroupOptions& options,
-                                               std::chrono::milliseconds default_ack_timeout,
-                                               uint32_t default_max_deliveries);
 
 }  // namespace chorus::store

@@ -7,7 +7,6 @@
 
 #include "core/cloudevents.h"
 #include "core/text.h"
-#include "store/store_format.h"
 
 namespace chorus::store {
 namespace {
@@ -47,11 +46,11 @@ Result<EventPtr> make_dead_letter(const Event& original, const DeadLetterInfo& i
   return b.build();
 }
 
-Result<DeadLetter> parse_dead_letter(const Event& event) {
+Result<StoredDeadLetter> parse_dead_letter(const Event& event) {
   if (event.type() != kDeadLetterType)
     return Status::InvalidArgument(fmt::format("event {} of type '{}' is not a dead letter",
                                                event.id().to_string(), event.type()));
-  DeadLetter dl;
+  StoredDeadLetter dl;
   auto original = parse_cloudevent_json(event.data());
   if (!original.ok())
     return original.error().with_context(
@@ -65,6 +64,20 @@ Result<DeadLetter> parse_dead_letter(const Event& event) {
   num(event.find_metadata("attempts"), dl.info.attempts);
   num(event.find_metadata("originalseq"), dl.info.original_seq);
   return dl;
+}
+
+std::string_view resolution_name(Resolution how) noexcept {
+  switch (how) {
+    case Resolution::kReplayed:
+      return "replayed";
+    case Resolution::kRepublished:
+      return "republished";
+    case Resolution::kDropped:
+      return "dropped";
+    case Resolution::kRemoved:
+      return "removed";
+  }
+  return "unknown";
 }
 
 }  // namespace chorus::store

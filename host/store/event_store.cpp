@@ -8,13 +8,18 @@
 #include <fmt/core.h>
 
 #include "core/text.h"
-#include "store/append.h"
-#include "store/env.h"
+#include "store/internal/append.h"
+#include "store/internal/auto_snapshotter.h"
+#include "store/internal/env.h"
+#include "store/internal/group_ops.h"
+#include "store/internal/reader.h"
+#include "store/internal/resolution.h"
+#include "store/internal/retention.h"
+#include "store/internal/snapshots.h"
+#include "store/internal/store_format.h"
+#include "store/internal/write_txn.h"
+#include "store/internal/writer.h"
 #include "store/names.h"
-#include "store/reader.h"
-#include "store/retention.h"
-#include "store/store_format.h"
-#include "store/writer.h"
 
 namespace chorus::store {
 
@@ -57,10 +62,15 @@ void EventStore::close() {
 }
 
 Status EventStore::writable(std::string_view what) const {
-  if (closed_) return Status::Unavailable(fmt::format("store {}: closed", options_.path));
+  CHORUS_RETURN_IF_ERROR(readable());
   if (options_.read_only)
     return Status::FailedPrecondition(
         fmt::format("store {}: opened read-only; cannot {}", options_.path, what));
+  return Status::OK();
+}
+
+Status EventStore::readable() const {
+  if (closed_) return Status::Unavailable(fmt::format("store {}: closed", options_.path));
   return Status::OK();
 }
 
@@ -71,7 +81,8 @@ AppendResult EventStore::append(std::string_view stream, std::span<const EventPt
     op.result.status = std::move(s);
     return op.result;
   }
-  if (Status s = prepare_append(stream, events, expected, false, op.spec); !s.ok()) {
+  if (Status s = prepare_append(stream, events, expected, SystemStreams::kRefuse, op.spec);
+      !s.ok()) {
     op.result.status = std::move(s);
     return op.result;
   }
@@ -96,7 +107,7 @@ void EventStore::append_async(std::string_view stream, std::span<const EventPtr>
   auto* op = new AppendOp();
   op->callback = std::move(done);
   Status s = writable("append");
-  if (s.ok()) s = prepare_append(stream, events, expected, false, op->spec);
+  if (s.ok()) s = prepare_append(stream, events, expected, SystemStreams::kRefuse, op->spec);
   if (!s.ok()) {
     op->result.status = std::move(s);
     op->complete(Status::OK());  // runs the callback here and deletes the op
@@ -122,7 +133,7 @@ AppendResult EventStore::append_dead_letter(const Event& original, const DeadLet
   if (s.ok()) {
     auto dl = make_dead_letter(original, info);
     s = dl.ok() ? prepare_append(kDeadLetterStream, std::span<const EventPtr>(&*dl, 1),
-                                 ExpectedVersion::any(), true, op.spec)
+                                 ExpectedVersion::any(), SystemStreams::kAllow, op.spec)
                 : dl.error();
   }
   if (!s.ok()) {
@@ -136,9 +147,38 @@ AppendResult EventStore::append_dead_letter(const Event& original, const DeadLet
   return std::move(op.result);
 }
 
+Result<ResolveOutcome> EventStore::resolve_dead_letter(uint64_t dead_letter_version, Resolution how,
+                                                       std::string_view note) {
+  CHORUS_RETURN_IF_ERROR(writable("resolve a dead letter"));
+  CHORUS_RETURN_IF_ERROR(check_resolution(dead_letter_version, how, note));
+  ResolveOp op(dead_letter_version, how, note);
+  writer_->submit(&op);
+  return op.wait();
+}
+
+Result<ResolutionPage> EventStore::read_dead_letter_resolutions(uint64_t from, size_t limit) {
+  CHORUS_RETURN_IF_ERROR(readable());
+  ResolutionPage out;
+  auto page = reader_->read_stream(kResolvedDeadLetterStream, from, Direction::kForward, limit);
+  if (!page.ok()) {
+    if (!page.error().is(StatusCode::kNotFound)) return page.error();
+    out.end = true;  // nothing was ever resolved
+    out.next = from;
+    return out;
+  }
+  out.resolutions.reserve(page->events.size());
+  for (const StoredEvent& e : page->events) {
+    CHORUS_ASSIGN_OR_RETURN(DeadLetterResolution r, decode_resolution(options_.path, e));
+    out.resolutions.push_back(std::move(r));
+  }
+  out.end = page->end;
+  out.next = page->next;
+  return out;
+}
+
 Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion expected) {
   CHORUS_RETURN_IF_ERROR(writable("delete a stream"));
-  CHORUS_RETURN_IF_ERROR(validate_stream_name(stream_view, true));
+  CHORUS_RETURN_IF_ERROR(validate_stream_name(stream_view, SystemStreams::kAllow));
   const std::string stream(stream_view);
   Status outcome;
   FnOp op(
@@ -146,7 +186,7 @@ Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion e
         CHORUS_ASSIGN_OR_RETURN(StreamState * ss, w.stream_state(stream));
         if (!ss->exists) {
           outcome = Status::NotFound(
-              fmt::format("store {}: stream '{}' does not exist", w.env.path(), printable(stream)));
+              fmt::format("store {}: stream '{}' does not exist", w.path(), printable(stream)));
           return Status::OK();
         }
         outcome = check_expected_version(stream, expected, *ss);
@@ -165,36 +205,41 @@ Status EventStore::delete_stream(std::string_view stream_view, ExpectedVersion e
 
 Result<ReadPage> EventStore::read_stream(std::string_view stream, uint64_t from, Direction dir,
                                          size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_stream(stream, from, dir, limit);
 }
 
 Result<ReadPage> EventStore::read_all(uint64_t from, Direction dir, size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_all(from, dir, limit);
 }
 
 Result<ReadPage> EventStore::read_correlation(std::string_view correlation, uint64_t from,
                                               Direction dir, size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_correlation(correlation, from, dir, limit);
 }
 
 Result<ReadPage> EventStore::read_types(std::string_view pattern, uint64_t from, Direction dir,
                                         size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_types(pattern, from, dir, limit);
 }
 
 Result<ReadPage> EventStore::read_time(int64_t from_ns, int64_t to_ns, int64_t start_ns,
                                        uint64_t start_seq, Direction dir, size_t limit) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->read_time(from_ns, to_ns, start_ns, start_seq, dir, limit);
 }
 
 Result<StreamInfo> EventStore::stream_info(std::string_view stream) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return reader_->stream_info(stream);
+}
+
+Result<uint64_t> EventStore::scan_raw(uint64_t from, size_t limit, const RawRecordFn& fn) {
+  CHORUS_RETURN_IF_ERROR(readable());
+  return reader_->scan_raw(from, limit, fn);
 }
 
 Status EventStore::save_snapshot(std::string_view stream, uint64_t version,
@@ -207,13 +252,13 @@ Status EventStore::save_snapshot(std::string_view stream, uint64_t version,
 
 Result<std::optional<Snapshot>> EventStore::load_snapshot(std::string_view stream,
                                                           uint64_t at_or_before) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   return store::load_snapshot(*env_, stream, at_or_before);
 }
 
 Result<RebuiltState> EventStore::state_as_of(std::string_view stream, uint64_t version,
                                              const Fold& fold) {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   if (!fold) return Status::InvalidArgument("state_as_of: no fold");
   return store::state_as_of(*env_, stream, version, fold);
 }
@@ -236,7 +281,8 @@ void EventStore::drain_auto_snapshots() {
 Result<std::unique_ptr<CatchUpSubscription>> EventStore::subscribe(CatchUpOptions options) {
   CHORUS_RETURN_IF_ERROR(writable("subscribe (a read-only store sees no live commits)"));
   if (!options.on_event) return Status::InvalidArgument("subscribe: on_event is required");
-  if (!options.stream.empty()) CHORUS_RETURN_IF_ERROR(validate_stream_name(options.stream, true));
+  if (!options.stream.empty())
+    CHORUS_RETURN_IF_ERROR(validate_stream_name(options.stream, SystemStreams::kAllow));
   options.page = std::clamp<size_t>(options.page, 1, kMaxReadLimit);
   auto sub = std::make_unique<CatchUpSubscription>(*env_, *writer_, std::move(options));
   sub->start();
@@ -268,7 +314,7 @@ Result<RetentionReport> EventStore::enforce_retention() {
 }
 
 Result<StoreStats> EventStore::stats() {
-  if (closed_) return Status::Unavailable("store closed");
+  CHORUS_RETURN_IF_ERROR(readable());
   StoreStats st;
   st.path = options_.path;
   st.format_version = env_->format_version();
@@ -295,12 +341,8 @@ Result<StoreStats> EventStore::stats() {
           DatabaseStats{name, s.ms_entries,
                         s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages, s.ms_depth});
     }
-    std::vector<rd::Hit> last;
-    bool more = false;
-    rd::View v{txn.get(), env_->dbs(), env_->path()};
-    CHORUS_RETURN_IF_ERROR(rd::log_hits(v, kEnd, Direction::kBackward, 1, kEnd, last, more));
-    if (!last.empty()) st.last_seq = last[0].seq;
   }
+  CHORUS_ASSIGN_OR_RETURN(st.last_seq, reader_->last_seq());
   if (writer_) {
     const WriterStats ws = writer_->stats();
     st.transactions = ws.transactions;

@@ -12,18 +12,23 @@
 //
 // Threading: every function may be called from any thread, concurrently.
 // Appends, snapshot saves, group operations, deletes and retention are
-// applied by one writer thread with group commit (writer.h); reads run in
+// applied by one writer thread with group commit (internal/writer.h); reads run in
 // short read-only transactions on the calling thread. Callbacks
-// (AppendCallback, CommitListener) run on the completion thread (writer.h:
+// (AppendCallback, CommitListener) run on the completion thread (internal/writer.h:
 // the syncer with `always`, else the writer) and must not
 // block or call blocking store functions; subscription handlers run on the
 // subscription's thread and may.
 //
 // Errors are Status values naming the store path and what was involved
 // (stream, sequence number); nothing throws.
+//
+// This header and the ones it includes are the store's public surface: they
+// need neither <lmdb.h> nor the store's internals (store/internal/, see
+// host/store/README.md); tests/store/public_header_test.cpp proves it.
 #pragma once
 
-#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,17 +42,16 @@
 #include "store/catch_up.h"
 #include "store/consumer_group.h"
 #include "store/dead_letter.h"
-#include "store/retention.h"
-#include "store/snapshots.h"
 #include "store/store_options.h"
 #include "store/types.h"
 
 namespace chorus::store {
 
+class AutoSnapshotter;
 class Env;
 class Reader;
-class Writer;
 class Retention;
+class Writer;
 
 struct DatabaseStats {
   std::string name;
@@ -67,13 +71,19 @@ struct StoreStats {
   std::vector<DatabaseStats> databases;
   // Writer counters since open (zero when read-only).
   uint64_t transactions = 0, events_appended = 0, syncs = 0, map_growths = 0;
-  uint64_t apply_ns = 0, commit_ns = 0, complete_ns = 0, sync_ns = 0;  // writer.h WriterStats
+  // Where the writer's time went (ns): running ops and inserting index
+  // entries; commits; completing ops and notifying listeners; syncs.
+  uint64_t apply_ns = 0, commit_ns = 0, complete_ns = 0, sync_ns = 0;
 };
 
 class EventStore {
  public:
-  // Opens or creates the store at options.path (see Env::open for errors).
-  // A writable store starts its writer and, when rules are set, retention.
+  // Opens or (unless read_only) creates the store at options.path. A
+  // writable store starts its writer and, when rules are set, retention.
+  // Errors name the path: NotFound (read-only and no store),
+  // PermissionDenied, NotSupported (a newer store format), Corruption (not
+  // an LMDB environment or not a chorus store), FailedPrecondition (already
+  // open in this process), InvalidArgument (bad options).
   static Result<std::unique_ptr<EventStore>> open(StoreOptions options);
   ~EventStore();  // close()
   EventStore(const EventStore&) = delete;
@@ -104,27 +114,67 @@ class EventStore {
   void append_async(const EventPtr& event, AppendCallback done);
   // Appends the dead letter of `original` to $dead-letters (dead_letter.h).
   AppendResult append_dead_letter(const Event& original, const DeadLetterInfo& info);
+  // Resolves the dead letter at `dead_letter_version` of $dead-letters:
+  // appends a resolution saying `how` (and `note`: who or why) to
+  // $dead-letters-resolved, in one writer transaction with the check that
+  // the dead letter exists; blocks until durable. Idempotent and atomic: of
+  // any number of calls for one dead letter (from any thread, also across
+  // restarts) exactly one returns kResolved; the others write nothing and
+  // return kAlreadyResolved, and the first resolution stands.
+  // Errors: NotFound (no such version in $dead-letters: never written, or
+  // removed by retention), InvalidArgument (version 0 or >= 2^62, an
+  // unknown `how`, a note over kMaxResolutionNoteBytes or not printable
+  // UTF-8), FailedPrecondition (read-only), and the append's.
+  Result<ResolveOutcome> resolve_dead_letter(uint64_t dead_letter_version, Resolution how,
+                                             std::string_view note = {});
+  // The resolutions from version `from` of $dead-letters-resolved, oldest
+  // first (an empty page with `end` when none were ever written). A stored
+  // resolution that does not decode is Corruption naming the store, the
+  // stream and its version.
+  Result<ResolutionPage> read_dead_letter_resolutions(uint64_t from = 1, size_t limit = 1000);
 
   // Soft delete: reads of the stream return nothing from now on; its version
   // continues with the next append; the events are removed by retention.
   Status delete_stream(std::string_view stream, ExpectedVersion expected = ExpectedVersion::any());
 
-  // ---- reads (reader.h has the details) ----
+  // ---- reads (docs/store.md "Reads") ----
+  // Each read returns one page of at most `limit` (<= kMaxReadLimit)
+  // events, read in one short transaction; continue with `from =
+  // page.next` until `page.end`. Stored bytes that do not decode are
+  // Corruption naming the path and the seq.
 
+  // `from` is a version (inclusive): forward from it, backward from it down
+  // (kEnd: from the last). NotFound for a stream that never existed; an
+  // empty page for a deleted one.
   Result<ReadPage> read_stream(std::string_view stream, uint64_t from,
                                Direction dir = Direction::kForward, size_t limit = 1000);
+  // The global log; `from` is a seq (inclusive): forward from 1 reads everything.
   Result<ReadPage> read_all(uint64_t from, Direction dir = Direction::kForward,
                             size_t limit = 1000);
+  // The events with this correlation id (the operation's timeline), by seq.
   Result<ReadPage> read_correlation(std::string_view correlation, uint64_t from = 0,
                                     Direction dir = Direction::kForward, size_t limit = 1000);
+  // The events whose type is `pattern` or matches it ("order.*",
+  // "order.**"), by seq.
   Result<ReadPage> read_types(std::string_view pattern, uint64_t from = 0,
                               Direction dir = Direction::kForward, size_t limit = 1000);
+  // The events with from_ns <= time < to_ns, by (time, seq), from
+  // (start_ns, start_seq); continue with start_ns = page.next_time_ns,
+  // start_seq = page.next.
   Result<ReadPage> read_time(int64_t from_ns, int64_t to_ns, int64_t start_ns, uint64_t start_seq,
                              Direction dir = Direction::kForward, size_t limit = 1000);
+  // NotFound for a stream that never existed.
   Result<StreamInfo> stream_info(std::string_view stream);
-  Reader& reader() noexcept { return *reader_; }
+  // The global log from seq `from` without decoding: fn(seq, stream version,
+  // binary record v1) for up to `limit` events (docs/event-format.md; the
+  // record bytes are valid only during the call, and fn must not call the
+  // store: it runs inside a read transaction). Returns the seq to continue
+  // from (== from when there was nothing). For export and bulk scans.
+  using RawRecordFn =
+      std::function<void(uint64_t seq, uint64_t stream_version, std::string_view record)>;
+  Result<uint64_t> scan_raw(uint64_t from, size_t limit, const RawRecordFn& fn);
 
-  // ---- snapshots (snapshots.h) ----
+  // ---- snapshots (types.h Snapshot, Fold, RebuiltState) ----
 
   Status save_snapshot(std::string_view stream, uint64_t version, std::string_view state);
   Result<std::optional<Snapshot>> load_snapshot(std::string_view stream,
@@ -156,7 +206,10 @@ class EventStore {
 
  private:
   explicit EventStore(StoreOptions options);
+  // Unavailable once closed; FailedPrecondition naming `what` when read-only.
   Status writable(std::string_view what) const;
+  // Unavailable once closed.
+  Status readable() const;
 
   StoreOptions options_;
   std::unique_ptr<Env> env_;

@@ -4,7 +4,7 @@
 #include <fmt/core.h>
 
 #include "core/text.h"
-#include "store/store_format.h"
+#include "store/internal/store_format.h"
 
 namespace chorus::store {
 namespace {
@@ -26,7 +26,7 @@ Status check_simple_name(std::string_view what, std::string_view name, size_t ma
 
 }  // namespace
 
-Status validate_stream_name(std::string_view name, bool system) {
+Status validate_stream_name(std::string_view name, SystemStreams system) {
   if (name.empty()) return Status::InvalidArgument("stream name is empty");
   if (name.size() > kMaxStreamNameBytes)
     return Status::InvalidArgument(fmt::format("stream name '{}' is {} bytes (at most {})",
@@ -40,7 +40,7 @@ Status validate_stream_name(std::string_view name, bool system) {
   if (!is_valid_utf8(name))
     return Status::InvalidArgument(
         fmt::format("stream name '{}' is not valid UTF-8", printable(name)));
-  if (name[0] == '$' && !system)
+  if (name[0] == '$' && system == SystemStreams::kRefuse)
     return Status::InvalidArgument(fmt::format(
         "stream name '{}' starts with '$', which is reserved for the store's own streams",
         printable(name)));

@@ -3,16 +3,19 @@
 // snapshots to select streams.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "core/status.h"
 
 namespace chorus::store {
 
+// Whether a name starting with '$' (a stream of the store's own:
+// $dead-letters, $dead-letters-resolved) is accepted.
+enum class SystemStreams : uint8_t { kRefuse, kAllow };
 // 1..255 bytes of UTF-8 without control characters (the rule of the event's
-// `stream` field). Names starting with '$' belong to the store
-// ($dead-letters); they are accepted only when `system` is true.
-Status validate_stream_name(std::string_view name, bool system = false);
+// `stream` field); a '$' name only with SystemStreams::kAllow.
+Status validate_stream_name(std::string_view name, SystemStreams system = SystemStreams::kRefuse);
 // 1..128 bytes of [A-Za-z0-9._:-].
 Status validate_group_name(std::string_view name);
 Status validate_consumer_name(std::string_view name);

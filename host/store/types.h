@@ -1,5 +1,7 @@
 // Value types of the store's public API: expected versions, stored events,
-// append results, read pages, stream information and commit notifications.
+// append results, read pages, stream information, commit notifications,
+// snapshots and retention reports. Nothing here needs LMDB or the store's
+// internals (host/store/README.md "Public and private headers").
 // Positions follow docs/store-format.md "Conventions": global sequence
 // numbers and stream versions both start at 1; 0 means "none / before the
 // first".
@@ -56,7 +58,7 @@ struct AppendResult {
 
   bool ok() const noexcept { return status.ok(); }
 };
-// Runs on the store's completion thread (writer.h) once the append's commit met the
+// Runs on the store's completion thread (internal/writer.h) once the append's commit met the
 // durability policy (or failed). It must be quick and must not call
 // blocking store functions: post real work elsewhere.
 using AppendCallback = std::function<void(const AppendResult&)>;
@@ -65,6 +67,9 @@ enum class Direction : uint8_t { kForward, kBackward };
 
 // "Read from the end": the `from` of a backward read that starts at the last event.
 inline constexpr uint64_t kEnd = std::numeric_limits<uint64_t>::max();
+
+// Pages larger than this are cut (ReadPage::end stays false).
+inline constexpr size_t kMaxReadLimit = 100'000;
 
 // One page of a read. Continue with `from = next` (and, for time reads,
 // `from_time_ns = next_time_ns`) until `end`.
@@ -96,5 +101,32 @@ struct CommittedBatch {
 // durability policy. Must be quick and must not call blocking store
 // functions (it holds up every later commit).
 using CommitListener = std::function<void(const std::shared_ptr<const CommittedBatch>&)>;
+
+// ---- snapshots (docs/store.md "Snapshots") ----
+
+struct Snapshot {
+  uint64_t version = 0;
+  int64_t saved_ns = 0;
+  std::string state;
+};
+
+// Applies one event to the state. A non-OK status stops the rebuild and is
+// returned by EventStore::state_as_of().
+using Fold = std::function<Status(std::string& state, const StoredEvent& event)>;
+
+struct RebuiltState {
+  std::string state;
+  uint64_t version = 0;           // the version the state is as of
+  uint64_t snapshot_version = 0;  // the snapshot it started from (0: none)
+  uint64_t events_folded = 0;
+};
+
+// ---- retention (docs/store.md "Retention and deletes") ----
+
+struct RetentionReport {
+  uint64_t events_deleted = 0;
+  uint64_t streams_truncated = 0;
+  uint64_t transactions = 0;
+};
 
 }  // namespace chorus::store

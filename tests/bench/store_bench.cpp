@@ -32,8 +32,8 @@
 #include "bench.h"
 #include "core/event.h"
 #include "store/event_store.h"
-#include "store/reader.h"
-#include "store/store_format.h"
+// Only for the raw-LMDB ceiling: the same big-endian keys as the store's.
+#include "store/internal/store_format.h"
 
 using namespace chorus;
 using namespace chorus::store;
@@ -431,13 +431,13 @@ void bench_group(const bench::Measure* ceiling) {
           auto store = filled_store(dir.path + "/store", kEvents, Durability::kAlways);
           GroupOptions o;
           o.name = "bench";
-          o.types = "bench.*";
+          o.type_pattern = "bench.*";
           auto g = std::move(*store->consumer_group(o));
           size_t got = 0;
           std::vector<uint64_t> acks;
           const auto t0 = Clock::now();
           while (got < kEvents) {
-            Result<std::vector<Delivery>> d = Status::Internal("unset");
+            Result<std::vector<GroupMessage>> d = Status::Internal("unset");
             if (combined) {
               d = g->ack_and_read(acks, "c1", 1000);
             } else {
@@ -471,11 +471,11 @@ void bench_read() {
           uint64_t n = 0, bytes = 0;
           const auto t0 = Clock::now();
           for (uint64_t from = 1;;) {
-            auto next = store->reader().scan_raw(from, 10'000,
-                                                 [&](uint64_t, uint64_t, std::string_view rec) {
-                                                   ++n;
-                                                   bytes += rec.size();
-                                                 });
+            auto next =
+                store->scan_raw(from, 10'000, [&](uint64_t, uint64_t, std::string_view rec) {
+                  ++n;
+                  bytes += rec.size();
+                });
             if (!next.ok()) std::abort();
             if (*next == from) break;
             from = *next;

@@ -1,5 +1,5 @@
 // libFuzzer target: every decoder of the store's on-disk values
-// (host/store/records.h, docs/store-format.md) on arbitrary bytes. They must
+// (host/store/internal/records.h, docs/store-format.md) on arbitrary bytes. They must
 // return Corruption or NotSupported, never crash or read out of bounds.
 // The first byte picks the decoder, so one corpus covers them all.
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "core/status.h"
-#include "store/records.h"
+#include "store/internal/records.h"
 
 namespace {
 
@@ -27,18 +27,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   using namespace chorus::store;
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       auto v = decode_event_value(in, 1);
       expect_documented_error(v);
       if (v.ok()) {
-        expect_documented_error(peek_record(v->record, 1, true));
+        expect_documented_error(peek_record(v->record, 1, Crc::kVerify));
         expect_documented_error(peek_record_type(v->record, 1));
       }
       break;
     }
     case 1:
-      expect_documented_error(peek_record(in, 1, false));
+      expect_documented_error(peek_record(in, 1, Crc::kSkip));
       break;
     case 2:
       expect_documented_error(decode_stream_record(in, "s"));
@@ -51,6 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 5:
       expect_documented_error(decode_pending_value(in, "g", 1));
+      break;
+    case 6:
+      expect_documented_error(decode_resolution_value(in, 1));
       break;
   }
   return 0;

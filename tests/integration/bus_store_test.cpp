@@ -2,16 +2,17 @@
 // types are stored before delivery and delivered in commit order; an event
 // id stored before is not delivered again; durable subscriptions are
 // consumer groups (at least once, redelivery, dead letters, resume after a
-// restart); the bus's dead letters survive a restart.
+// restart); the bus's dead letters survive a restart and are taken once.
 #include <atomic>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "bus_test_util.h"
 #include "runtime/store_bridge.h"
 #include "store/dead_letter.h"
-#include "store/store_format.h"
 #include "support/temp_dir.h"
 
 using namespace chorus;
@@ -163,7 +164,7 @@ TEST_CASE("a durable subscription gets every stored event and acks it") {
   }
   store::GroupOptions billing;
   billing.name = "billing";
-  billing.types = "order.*";
+  billing.type_pattern = "order.*";
   auto g = store->consumer_group(billing);
   REQUIRE(g.ok());
   auto pending = (*g)->pending();
@@ -295,6 +296,51 @@ TEST_CASE("the bus's dead letters are stored and survive a restart") {
   CHECK(list[0].event->type() == "job.b");
   CHECK_FALSE((*dls)->get(first_id).has_value());
   CHECK((*dls)->size() == 1);
+}
+
+TEST_CASE("a stored dead letter is taken once, also by two adapters racing for it") {
+  TempDir dir;
+  auto store = open_store(dir);
+  bus::DeadLetter dl;
+  dl.event = make_event("job.a");
+  dl.subscriber_id = "worker";
+  dl.reason = "boom";
+  std::vector<std::unique_ptr<runtime::StoreDeadLetters>> adapters;
+  for (int i = 0; i < 2; ++i) {
+    auto a = runtime::StoreDeadLetters::open(*store);
+    REQUIRE(a.ok());
+    adapters.push_back(std::move(*a));
+  }
+  constexpr int kDeadLetters = 20;
+  for (int i = 0; i < kDeadLetters; ++i)
+    REQUIRE(adapters[0]->add(dl).ok());
+  // Each adapter takes every dead letter; each is taken by exactly one.
+  std::vector<int> taken[2];
+  std::vector<std::thread> threads;
+  for (int a = 0; a < 2; ++a)
+    threads.emplace_back([&, a] {
+      for (uint64_t id = 1; id <= kDeadLetters; ++id)
+        if (adapters[a]->take(id)) taken[a].push_back(static_cast<int>(id));
+    });
+  for (auto& t : threads)
+    t.join();
+  std::set<int> all(taken[0].begin(), taken[0].end());
+  for (int id : taken[1])
+    CHECK(all.insert(id).second);  // not taken by both
+  CHECK(all.size() == kDeadLetters);
+  for (auto& a : adapters) {
+    CHECK(a->list({}).empty());
+    CHECK_FALSE(a->get(1).has_value());
+  }
+  // The resolutions are the store's: a new adapter sees them.
+  auto fresh = runtime::StoreDeadLetters::open(*store);
+  REQUIRE(fresh.ok());
+  CHECK((*fresh)->list({}).empty());
+  CHECK((*fresh)->size() == 0);
+  auto rs = store->read_dead_letter_resolutions(1, 100);
+  REQUIRE(rs.ok());
+  CHECK(rs->resolutions.size() == kDeadLetters);
+  CHECK(rs->resolutions[0].how == store::Resolution::kRemoved);
 }
 
 TEST_CASE(

@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<uint64_t> seqs_of(const std::vector<Delivery>& d) {
+std::vector<uint64_t> seqs_of(const std::vector<GroupMessage>& d) {
   std::vector<uint64_t> v;
   for (const auto& x : d)
     v.push_back(x.event.seq);
@@ -23,7 +23,7 @@ std::vector<uint64_t> seqs_of(const std::vector<Delivery>& d) {
 GroupOptions types_group(std::string name, std::string pattern) {
   GroupOptions g;
   g.name = std::move(name);
-  g.types = std::move(pattern);
+  g.type_pattern = std::move(pattern);
   return g;
 }
 
@@ -301,16 +301,16 @@ TEST_CASE("groups: bad options") {
   GroupOptions o;
   o.name = "x";
   CHECK(store->consumer_group(o).status().is(StatusCode::kInvalidArgument));  // no source
-  o.types = "a.*";
+  o.type_pattern = "a.*";
   o.stream = "s";
   CHECK(store->consumer_group(o).status().is(StatusCode::kInvalidArgument));  // both
   o.stream.clear();
   o.name = "bad name";
   CHECK(store->consumer_group(o).status().is(StatusCode::kInvalidArgument));
   o.name = "ok";
-  o.types = "A.B";
+  o.type_pattern = "A.B";
   CHECK(store->consumer_group(o).status().is(StatusCode::kInvalidArgument));
-  o.types = "a.b";
+  o.type_pattern = "a.b";
   auto g = store->consumer_group(o);
   REQUIRE(g.ok());
   CHECK((*g)->read("bad consumer", 1).status().is(StatusCode::kInvalidArgument));

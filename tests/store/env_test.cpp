@@ -5,48 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <lmdb.h>
-
-#include "store/store_format.h"
+#include "raw_env.h"
+#include "store/internal/store_format.h"
 #include "store_test_util.h"
 
 using namespace chorus;
 using namespace chorus::store;
 using namespace chorus::test;
-
-namespace {
-
-// Raw LMDB access to a closed store, to damage it on purpose.
-struct RawEnv {
-  MDB_env* env = nullptr;
-  MDB_txn* txn = nullptr;
-  explicit RawEnv(const std::string& path) {
-    REQUIRE(mdb_env_create(&env) == 0);
-    mdb_env_set_maxdbs(env, 32);
-    REQUIRE(mdb_env_open(env, path.c_str(), 0, 0640) == 0);
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-  }
-  MDB_dbi dbi(const char* name, unsigned flags = 0) {
-    MDB_dbi d;
-    REQUIRE(mdb_dbi_open(txn, name, flags, &d) == 0);
-    return d;
-  }
-  void put(MDB_dbi d, std::string_view k, std::string_view v) {
-    MDB_val kk{k.size(), const_cast<char*>(k.data())}, vv{v.size(), const_cast<char*>(v.data())};
-    REQUIRE(mdb_put(txn, d, &kk, &vv, 0) == 0);
-  }
-  std::string get(MDB_dbi d, std::string_view k) {
-    MDB_val kk{k.size(), const_cast<char*>(k.data())}, vv;
-    REQUIRE(mdb_get(txn, d, &kk, &vv) == 0);
-    return std::string(static_cast<char*>(vv.mv_data), vv.mv_size);
-  }
-  ~RawEnv() {
-    if (txn) REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
-  }
-};
-
-}  // namespace
 
 TEST_CASE("env: create - reopen - format version recorded") {
   TempDir dir;
@@ -159,7 +124,7 @@ TEST_CASE("env: one open per process - read-only refuses writes") {
   CHECK(ro->save_snapshot("s", 1, "x").is(StatusCode::kFailedPrecondition));
   GroupOptions g;
   g.name = "g";
-  g.types = "a.b";
+  g.type_pattern = "a.b";
   CHECK(ro->consumer_group(g).status().is(StatusCode::kFailedPrecondition));
   CHECK(ro->stats()->read_only);
 }

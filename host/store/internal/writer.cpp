@@ -1,24 +1,21 @@
 // The writer thread: queue, group commit, durability, map growth, commit
 // notifications. See writer.h for the contract.
-#include "store/writer.h"
+#include "store/internal/writer.h"
 
 #include <algorithm>
 
 #include <fmt/core.h>
 
 #include "core/clock.h"
-#include "core/log.h"
+#include "store/internal/group_state.h"
+#include "store/internal/log.h"
+#include "store/internal/write_txn.h"
 
 namespace chorus::store {
 namespace {
 
 // The stream cache is cleared between transactions beyond this many entries.
 constexpr size_t kStreamCacheMax = 200'000;
-
-const std::shared_ptr<spdlog::logger>& logger() {
-  static auto l = log::get("store");
-  return l;
-}
 
 }  // namespace
 
@@ -194,7 +191,7 @@ void Writer::run() {
     }
   }
   if (options_.durability == Durability::kNone) {
-    if (Status s = env_.sync(); !s.ok()) logger()->error("{}", s.message());
+    if (Status s = env_.sync(); !s.ok()) store_log()->error("{}", s.message());
   }
 }
 
@@ -213,27 +210,27 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
     const auto t_apply = Clock::now();
     WriteOp* culprit = nullptr;  // an op that failed on its own (not LMDB)
     {
-      WriteTxn w(env_, txn, state_, batch_ids_, wall_clock_ns());
+      WriteTxn w(env_, txn, state_, batch_ids_, index_buffer_, wall_clock_ns());
       for (WriteOp* op : ops) {
-        if (!op->is_append()) status = w.flush_indexes();
+        if (!op->is_append()) status = w.flush();
         if (status.ok()) {
           status = op->apply(w);
           if (!status.ok() && w.rc() == 0) culprit = op;
         }
         if (!status.ok()) break;
       }
-      if (status.ok()) status = w.flush_indexes();
+      if (status.ok()) status = w.flush();
       rc = w.rc();
       if (status.ok()) {
         const auto t_commit = Clock::now();
-        status = env_.end_write(txn, true, &rc);
+        status = w.commit(&rc);
         std::lock_guard lock(stats_mu_);
         stats_.apply_ns +=
             static_cast<uint64_t>(std::chrono::nanoseconds(t_commit - t_apply).count());
         stats_.commit_ns +=
             static_cast<uint64_t>(std::chrono::nanoseconds(Clock::now() - t_commit).count());
       } else {
-        env_.end_write(txn, false);
+        w.abort();
       }
       if (status.ok()) {
         committed = std::make_shared<CommittedBatch>();
@@ -248,9 +245,9 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
     }
     // The transaction left nothing behind: reload what the writer caches.
     if (Status s = state_.load(env_); !s.ok())
-      logger()->error("reloading the writer state: {}", s.message());
+      store_log()->error("reloading the writer state: {}", s.message());
     if (Status s = reload_group_states(env_, state_); !s.ok())
-      logger()->error("reloading consumer groups: {}", s.message());
+      store_log()->error("reloading consumer groups: {}", s.message());
     if (culprit) {
       // The op failed after it may have written: it completes with its
       // error and the others run again without it.
@@ -289,8 +286,8 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
     break;
   }
   if (!status.ok()) {
-    logger()->error("transaction of {} operation{} failed: {}", ops.size(),
-                    ops.size() == 1 ? "" : "s", status.message());
+    store_log()->error("transaction of {} operation{} failed: {}", ops.size(),
+                       ops.size() == 1 ? "" : "s", status.message());
     for (WriteOp* op : ops)
       op->complete(status);
     return;
@@ -314,7 +311,7 @@ void Writer::run_batch(std::vector<WriteOp*>& ops) {
   }
   if (env_.should_grow()) {
     if (Status g = env_.grow(0); !g.ok()) {
-      logger()->warn("{}", g.message());
+      store_log()->warn("{}", g.message());
     } else {
       std::lock_guard lock(stats_mu_);
       ++stats_.map_growths;
@@ -347,7 +344,7 @@ void Writer::sync_and_finish(std::deque<Pending>& pending) {
   }
   // The data is committed but if its sync failed the ops get the failure
   // (the events may or may not survive a power loss; a retry is idempotent).
-  if (!s.ok()) logger()->error("{}", s.message());
+  if (!s.ok()) store_log()->error("{}", s.message());
   for (Pending& p : pending) {
     if (s.ok()) {
       finish(std::move(p.batch), p.ops);
@@ -367,7 +364,7 @@ void Writer::finish(std::shared_ptr<CommittedBatch> batch, std::vector<WriteOp*>
       durable_seq_.store(batch->last_seq, std::memory_order_release);
     }
     durable_cv_.notify_all();
-    publish(batch);
+    notify_committed(batch);
   }
   for (WriteOp* op : ops)
     op->complete(Status::OK());
@@ -375,7 +372,7 @@ void Writer::finish(std::shared_ptr<CommittedBatch> batch, std::vector<WriteOp*>
   stats_.complete_ns += static_cast<uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count());
 }
 
-void Writer::publish(const std::shared_ptr<CommittedBatch>& batch) {
+void Writer::notify_committed(const std::shared_ptr<CommittedBatch>& batch) {
   std::lock_guard lock(listeners_mu_);
   for (auto& [id, fn] : listeners_)
     fn(batch);

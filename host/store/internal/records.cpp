@@ -1,14 +1,17 @@
 // Value codecs of docs/store-format.md. Every decoder checks the version byte
 // first, then every length against the bytes left, before touching them.
-#include "store/records.h"
+#include "store/internal/records.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/core.h>
 
 #include "core/crc32c.h"
 #include "core/event_codec.h"
-#include "store/store_format.h"
+#include "core/text.h"
+#include "store/dead_letter.h"
+#include "store/internal/store_format.h"
 
 namespace chorus::store {
 namespace {
@@ -127,7 +130,7 @@ Result<EventValueView> decode_event_value(std::string_view value, uint64_t seq) 
   return v;
 }
 
-Result<RecordPeek> peek_record(std::string_view r, uint64_t seq, bool verify_crc) {
+Result<RecordPeek> peek_record(std::string_view r, uint64_t seq, Crc crc) {
   auto bad = [&](std::string_view why) {
     return Status::Corruption(fmt::format("event seq {}: record {}", seq, why));
   };
@@ -138,7 +141,7 @@ Result<RecordPeek> peek_record(std::string_view r, uint64_t seq, bool verify_crc
                     static_cast<uint8_t>(r[0])));
   if (r.size() < kRecordFixed + kRecordCrc) return bad("is truncated");
   const std::string_view body = r.substr(0, r.size() - kRecordCrc);
-  if (verify_crc) {
+  if (crc == Crc::kVerify) {
     uint32_t stored = 0;
     for (int i = 0; i < 4; ++i)
       stored |= static_cast<uint32_t>(static_cast<uint8_t>(r[body.size() + i])) << (8 * i);
@@ -165,7 +168,7 @@ Result<std::string_view> peek_record_type(std::string_view r, uint64_t seq) {
     if (n < 0x80 && n <= r.size() - kRecordCrc - kRecordFixed - 1)
       return r.substr(kRecordFixed + 1, n);
   }
-  CHORUS_ASSIGN_OR_RETURN(RecordPeek p, peek_record(r, seq, false));
+  CHORUS_ASSIGN_OR_RETURN(RecordPeek p, peek_record(r, seq, Crc::kSkip));
   return p.type;
 }
 
@@ -278,6 +281,63 @@ Result<PendingValueView> decode_pending_value(std::string_view value, std::strin
   if (!in.u32(v.deliveries) || !in.i64(v.delivered_ms) || !in.str8(v.consumer) || !in.done())
     return Status::Corruption(fmt::format("{}: malformed ({} bytes)", what, value.size()));
   return v;
+}
+
+bool valid_resolution_note(std::string_view note) noexcept {
+  if (note.size() > kMaxResolutionNoteBytes || !is_valid_utf8(note)) return false;
+  for (char c : note) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+std::string encode_resolution_value(uint8_t resolution, uint64_t dead_letter_version,
+                                    uint64_t dead_letter_seq, std::string_view note) {
+  std::string out;
+  out.reserve(kResolutionValueFixed + note.size());
+  out.push_back(static_cast<char>(kResolutionValueVersion));
+  out.push_back(static_cast<char>(resolution));
+  append_be64(out, dead_letter_version);
+  append_be64(out, dead_letter_seq);
+  const size_t n = std::min<size_t>(note.size(), 0xffff);
+  out.push_back(static_cast<char>(n >> 8));
+  out.push_back(static_cast<char>(n & 0xff));
+  out.append(note.substr(0, n));
+  return out;
+}
+
+Result<ResolutionValueView> decode_resolution_value(std::string_view value, uint64_t version) {
+  const std::string what = fmt::format("stream '$dead-letters-resolved' version {}", version);
+  CHORUS_RETURN_IF_ERROR(check_version(value, kResolutionValueVersion, what));
+  auto bad = [&](std::string_view why) {
+    return Status::Corruption(
+        fmt::format("{}: dead-letter resolution of {} bytes: {}", what, value.size(), why));
+  };
+  In in(value, 1);
+  ResolutionValueView v;
+  if (!in.u8(v.resolution) || !in.u64(v.dead_letter_version) || !in.u64(v.dead_letter_seq) ||
+      !in.str16(v.note))
+    return bad("truncated");
+  if (!in.done()) return bad("bytes after the note");
+  if (v.resolution == 0 || v.resolution > kMaxResolutionCode)
+    return bad(fmt::format("unknown resolution code {}", v.resolution));
+  if (v.dead_letter_version == 0 || v.dead_letter_seq == 0)
+    return bad("dead letter version or seq 0");
+  if (!valid_resolution_note(v.note))
+    return bad("the note is not printable UTF-8 of at most 1024 bytes");
+  return v;
+}
+
+Uuid resolution_event_id(uint64_t dead_letter_version) noexcept {
+  Uuid id;  // bytes 0-5 stay zero
+  id.bytes[6] = kResolutionIdVersion;
+  id.bytes[7] = kResolutionIdKind;
+  char v[8];
+  put_be64(v, dead_letter_version);
+  std::memcpy(id.bytes.data() + 8, v, 8);
+  id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3f) | 0x80);  // the RFC 9562 variant
+  return id;
 }
 
 }  // namespace chorus::store

@@ -24,17 +24,12 @@
 
 #include "core/status.h"
 #include "store/store_options.h"
+#include "store/types.h"
 
 namespace chorus::store {
 
 class Env;
 class Writer;
-
-struct RetentionReport {
-  uint64_t events_deleted = 0;
-  uint64_t streams_truncated = 0;
-  uint64_t transactions = 0;
-};
 
 class Retention {
  public:

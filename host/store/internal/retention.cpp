@@ -3,7 +3,7 @@
 // events). Every index entry of an event is derived from its record, so a
 // deletion removes exactly what the append wrote (docs/store-format.md
 // "Transactions").
-#include "store/retention.h"
+#include "store/internal/retention.h"
 
 #include <algorithm>
 #include <vector>
@@ -11,60 +11,58 @@
 #include <fmt/core.h>
 
 #include "core/clock.h"
-#include "core/log.h"
 #include "core/text.h"
-#include "store/env.h"
+#include "store/internal/cursor.h"
+#include "store/internal/env.h"
+#include "store/internal/event_lookup.h"
+#include "store/internal/index_scan.h"
+#include "store/internal/log.h"
+#include "store/internal/reader.h"
+#include "store/internal/records.h"
+#include "store/internal/store_format.h"
+#include "store/internal/stream_lookup.h"
+#include "store/internal/write_txn.h"
+#include "store/internal/writer.h"
 #include "store/names.h"
-#include "store/reader.h"
-#include "store/records.h"
-#include "store/store_format.h"
-#include "store/write_txn.h"
-#include "store/writer.h"
 
 namespace chorus::store {
 namespace {
 
 constexpr std::string_view kGlobalPattern = "$global";
 
-const std::shared_ptr<spdlog::logger>& logger() {
-  static auto l = log::get("store");
-  return l;
-}
-
 // Deletes the event at `seq` and every index entry pointing at it.
 Status delete_event(WriteTxn& w, uint64_t seq) {
-  Key8 ek(seq);
-  std::string_view view;
-  bool found = false;
-  CHORUS_RETURN_IF_ERROR(w.get(w.dbs.events, ek.view(), view, found));
-  if (!found) return Status::OK();
-  const std::string value(view);
-  auto ev = decode_event_value(value, seq);
-  if (!ev.ok()) return ev.error().with_context(fmt::format("store {}", w.env.path()));
-  auto p = peek_record(ev->record, seq, false);
-  if (!p.ok()) return p.error().with_context(fmt::format("store {}", w.env.path()));
-  const RecordPeek& r = *p;
+  CHORUS_ASSIGN_OR_RETURN(std::optional<EventPeek> peek, peek_event(w.view(), seq, Crc::kSkip));
+  if (!peek) return Status::OK();
+  // The peek's views point into the value, which the deletes below may move.
+  const std::string stream(peek->record.stream), type(peek->record.type),
+      correlation(peek->record.correlation_id);
+  const uint64_t stream_version = peek->stream_version;
+  const Uuid event_id = peek->record.id;
+  const int64_t time_ns = peek->record.time_ns;
 
-  const std::string_view id{reinterpret_cast<const char*>(r.id.bytes.data()), 16};
+  const std::string_view id{reinterpret_cast<const char*>(event_id.bytes.data()), 16};
+  bool found = false;
   std::string_view idv;
   CHORUS_RETURN_IF_ERROR(w.get(w.dbs.event_ids, id, idv, found));
   if (found && idv.size() == 8 && get_be64(idv.data()) == seq)
     CHORUS_RETURN_IF_ERROR(w.del(w.dbs.event_ids, id));
-  if (auto t = w.st.types.find(r.type); t != w.st.types.end()) {
-    Key12 tk(t->second, seq);
+  if (auto t = w.st.types.find(type); t != w.st.types.end()) {
+    const Key12 tk(t->second, seq);
     CHORUS_RETURN_IF_ERROR(w.del(w.dbs.type_index, tk.view()));
   }
-  Key16 tk(time_key(r.time_ns), seq);
+  const Key16 tk(time_key(time_ns), seq);
   CHORUS_RETURN_IF_ERROR(w.del(w.dbs.time_index, tk.view()));
-  if (!r.correlation_id.empty())
-    CHORUS_RETURN_IF_ERROR(w.del(w.dbs.correlation_index, correlation_key(r.correlation_id, seq)));
-  if (ev->stream_version != 0 && !r.stream.empty()) {
-    CHORUS_ASSIGN_OR_RETURN(StreamState * ss, w.stream_state(r.stream));
+  if (!correlation.empty())
+    CHORUS_RETURN_IF_ERROR(w.del(w.dbs.correlation_index, correlation_key(correlation, seq)));
+  if (stream_version != 0 && !stream.empty()) {
+    CHORUS_ASSIGN_OR_RETURN(StreamState * ss, w.stream_state(stream));
     if (ss->exists) {
-      Key16 sk(ss->stream_id, ev->stream_version);
+      const Key16 sk(ss->stream_id, stream_version);
       CHORUS_RETURN_IF_ERROR(w.del(w.dbs.stream_index, sk.view()));
     }
   }
+  const Key8 ek(seq);
   CHORUS_RETURN_IF_ERROR(w.del(w.dbs.events, ek.view()));
   if (seq + 1 == w.st.next_seq) {
     // The newest event went: remember its seq so that numbering goes on.
@@ -73,6 +71,37 @@ Status delete_event(WriteTxn& w, uint64_t seq) {
     CHORUS_RETURN_IF_ERROR(w.put(w.dbs.meta, meta_key::kLastSeq, {b, 8}));
   }
   return Status::OK();
+}
+
+// The first version of `stream` that `rule` keeps (its versions below are
+// due for deletion), read in `v`.
+Result<uint64_t> first_kept(const TxnView& v, std::string_view stream, const StreamRecord& rec,
+                            const RetentionRule& rule, int64_t now_ns) {
+  CHORUS_ASSIGN_OR_RETURN(StreamInfo info, read_stream_info(v, stream, EventTimes::kRead));
+  uint64_t keep = 0;
+  if (rule.max_count > 0 && info.event_count > rule.max_count)
+    keep = info.version - rule.max_count + 1;
+  const int64_t cutoff = now_ns - rule.max_age.count() * 1'000'000;
+  if (rule.max_age.count() <= 0 || info.event_count == 0 || info.first_time_ns >= cutoff)
+    return keep;
+  // The first version young enough (times follow versions closely).
+  uint64_t from = info.first_version, young = info.version + 1;
+  for (bool found = false; !found;) {
+    Hits hits;
+    CHORUS_RETURN_IF_ERROR(stream_hits(v, rec.stream_id, rec.truncate_before, from,
+                                       Direction::kForward, 1000, kEnd, hits));
+    for (const Hit& h : hits.list) {
+      CHORUS_ASSIGN_OR_RETURN(std::optional<EventPeek> p, peek_event(v, h.seq, Crc::kSkip));
+      if (p && p->record.time_ns >= cutoff) {
+        young = h.version;
+        found = true;
+        break;
+      }
+    }
+    if (!hits.more || hits.list.empty()) break;
+    from = hits.list.back().version + 1;
+  }
+  return std::max(keep, young);
 }
 
 const RetentionRule* rule_for(const std::vector<RetentionRule>& rules, std::string_view stream) {
@@ -121,10 +150,10 @@ void Retention::run() {
     lock.unlock();
     auto r = run_once();
     if (!r.ok()) {
-      logger()->error("retention: {}", r.error().message());
+      store_log()->error("retention: {}", r.error().message());
     } else if (r->events_deleted > 0) {
-      logger()->info("retention: deleted {} events from {} streams in {} transactions",
-                     r->events_deleted, r->streams_truncated, r->transactions);
+      store_log()->info("retention: deleted {} events from {} streams in {} transactions",
+                        r->events_deleted, r->streams_truncated, r->transactions);
     }
     // Stale reader slots of killed `chorus store` processes hold old pages.
     env_.check_readers();
@@ -151,16 +180,15 @@ Status Retention::truncate_stream(const std::string& stream, uint64_t before,
           // The oldest index entries below the floor.
           std::vector<uint64_t> seqs;
           {
-            CHORUS_ASSIGN_OR_RETURN(MDB_cursor * c, w.cursor(w.dbs.stream_index));
-            Key16 start(sid, 0);
-            MDB_val k = to_val(start.view()), d;
-            int rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-            for (; rc == 0 && seqs.size() < batch; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-              const char* kp = static_cast<const char*>(k.mv_data);
-              if (k.mv_size != 16 || get_be64(kp) != sid || get_be64(kp + 8) >= floor) break;
-              if (d.mv_size == 8) seqs.push_back(get_be64(static_cast<const char*>(d.mv_data)));
+            CHORUS_ASSIGN_OR_RETURN(Cursor * c, w.cursor(w.dbs.stream_index, db::kStreamIndex));
+            const Key16 start(sid, 0);
+            for (c->seek(start.view()); c->on() && seqs.size() < batch; c->next()) {
+              const std::string_view k = c->key(), d = c->value();
+              if (k.size() != 16 || get_be64(k.data()) != sid || get_be64(k.data() + 8) >= floor)
+                break;
+              if (d.size() == 8) seqs.push_back(get_be64(d.data()));
             }
-            if (rc != 0 && rc != MDB_NOTFOUND) return w.fail(rc, "scan 'stream_index'");
+            CHORUS_RETURN_IF_ERROR(c->status());
           }
           for (uint64_t seq : seqs)
             CHORUS_RETURN_IF_ERROR(delete_event(w, seq));
@@ -168,17 +196,17 @@ Status Retention::truncate_stream(const std::string& stream, uint64_t before,
           // Snapshots below the new first version are of no use any more (one
           // at floor-1 still is: it is the state before the first readable event).
           if (seqs.size() < batch && floor > 1) {
-            CHORUS_ASSIGN_OR_RETURN(MDB_cursor * c, w.cursor(w.dbs.snapshots));
-            Key16 start(sid, 0);
-            MDB_val k = to_val(start.view()), d;
+            CHORUS_ASSIGN_OR_RETURN(Cursor * c, w.cursor(w.dbs.snapshots, db::kSnapshots));
+            const Key16 start(sid, 0);
             std::vector<std::string> old;
-            int rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-            for (; rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-              const char* kp = static_cast<const char*>(k.mv_data);
-              if (k.mv_size != 16 || get_be64(kp) != sid || get_be64(kp + 8) + 1 >= floor) break;
-              old.emplace_back(kp, 16);
+            for (c->seek(start.view()); c->on(); c->next()) {
+              const std::string_view k = c->key();
+              if (k.size() != 16 || get_be64(k.data()) != sid ||
+                  get_be64(k.data() + 8) + 1 >= floor)
+                break;
+              old.emplace_back(k);
             }
-            if (rc != 0 && rc != MDB_NOTFOUND) return w.fail(rc, "scan 'snapshots'");
+            CHORUS_RETURN_IF_ERROR(c->status());
             for (const std::string& key : old)
               CHORUS_RETURN_IF_ERROR(w.del(w.dbs.snapshots, key));
           }
@@ -208,7 +236,7 @@ Status Retention::trim_global(const RetentionRule& rule, int64_t now_ns, Retenti
     const uint64_t resume_before = resume;
     FnOp op(
         [&](WriteTxn& w) -> Status {
-          MDB_stat all, streamed;
+          MDB_stat all, streamed;  // entry counts of the transaction's snapshot
           mdb_stat(w.txn, w.dbs.events, &all);
           mdb_stat(w.txn, w.dbs.stream_index, &streamed);
           const uint64_t global =
@@ -218,32 +246,26 @@ Status Retention::trim_global(const RetentionRule& rule, int64_t now_ns, Retenti
           std::vector<uint64_t> doomed;
           size_t scanned = 0;
           {
-            CHORUS_ASSIGN_OR_RETURN(MDB_cursor * c, w.cursor(w.dbs.events));
-            Key8 start(resume);
-            MDB_val k = to_val(start.view()), d;
-            int rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-            for (; rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-              if (k.mv_size != 8) break;
-              const uint64_t seq = get_be64(static_cast<const char*>(k.mv_data));
+            CHORUS_ASSIGN_OR_RETURN(Cursor * c, w.cursor(w.dbs.events, db::kEvents));
+            const Key8 start(resume);
+            for (c->seek(start.view()); c->on(); c->next()) {
+              if (c->key().size() != 8) break;
+              const uint64_t seq = get_be64(c->key().data());
               resume = seq + 1;
               if (doomed.size() >= batch || ++scanned > 10 * batch) break;
-              auto ev = decode_event_value(to_view(d), seq);
-              if (!ev.ok()) return ev.error().with_context(fmt::format("store {}", w.env.path()));
-              if (ev->stream_version != 0) continue;
-              auto p = peek_record(ev->record, seq, false);
-              if (!p.ok()) return p.error().with_context(fmt::format("store {}", w.env.path()));
+              CHORUS_ASSIGN_OR_RETURN(EventPeek p,
+                                      peek_event_value(w.path(), seq, c->value(), Crc::kSkip));
+              if (p.stream_version != 0) continue;
               if (excess > 0) {
                 --excess;
-              } else if (p->time_ns >= cutoff) {
+              } else if (p.record.time_ns >= cutoff) {
                 done = true;  // the rest of the global log is young enough
                 break;
               }
               doomed.push_back(seq);
             }
-            if (rc == MDB_NOTFOUND)
-              done = true;
-            else if (rc != 0)
-              return w.fail(rc, "scan 'events'");
+            CHORUS_RETURN_IF_ERROR(c->status());
+            if (!c->on()) done = true;  // reached the end of the log
           }
           for (uint64_t seq : doomed)
             CHORUS_RETURN_IF_ERROR(delete_event(w, seq));
@@ -284,49 +306,18 @@ Result<RetentionReport> Retention::run_once() {
       }));
   for (const auto& [name, rec] : streams) {
     CHORUS_ASSIGN_OR_RETURN(Env::ReadTxn txn, env_.begin_read());
-    rd::View v{txn.get(), env_.dbs(), env_.path()};
+    const TxnView v = txn.view();
     // The oldest stored entry, deleted or not.
-    std::vector<rd::Hit> oldest;
-    bool more = false;
+    Hits oldest;
     CHORUS_RETURN_IF_ERROR(
-        rd::stream_hits(v, rec.stream_id, 0, 1, Direction::kForward, 1, kEnd, oldest, more));
-    if (oldest.empty()) continue;
+        stream_hits(v, rec.stream_id, 0, 1, Direction::kForward, 1, kEnd, oldest));
+    if (oldest.list.empty()) continue;
     uint64_t before = rec.truncate_before;
     if (const RetentionRule* rule = rule_for(options_.retention, name)) {
-      CHORUS_ASSIGN_OR_RETURN(StreamInfo info, rd::stream_info(v, name));
-      if (rule->max_count > 0 && info.event_count > rule->max_count)
-        before = std::max(before, info.version - rule->max_count + 1);
-      if (rule->max_age.count() > 0 && info.event_count > 0 &&
-          info.first_time_ns < now - rule->max_age.count() * 1'000'000) {
-        // The first version young enough (times follow versions closely).
-        const int64_t cutoff = now - rule->max_age.count() * 1'000'000;
-        uint64_t from = info.first_version, keep = info.version + 1;
-        for (bool found = false; !found;) {
-          std::vector<rd::Hit> hits;
-          CHORUS_RETURN_IF_ERROR(rd::stream_hits(v, rec.stream_id, rec.truncate_before, from,
-                                                 Direction::kForward, 1000, kEnd, hits, more));
-          for (const rd::Hit& h : hits) {
-            std::string_view value;
-            bool ok = false;
-            CHORUS_RETURN_IF_ERROR(rd::load_value(v, h.seq, value, ok));
-            if (!ok) continue;
-            auto ev = decode_event_value(value, h.seq);
-            if (!ev.ok()) return ev.error().with_context(fmt::format("store {}", env_.path()));
-            auto p = peek_record(ev->record, h.seq, false);
-            if (!p.ok()) return p.error().with_context(fmt::format("store {}", env_.path()));
-            if (p->time_ns >= cutoff) {
-              keep = h.version;
-              found = true;
-              break;
-            }
-          }
-          if (!more || hits.empty()) break;
-          from = hits.back().version + 1;
-        }
-        before = std::max(before, keep);
-      }
+      CHORUS_ASSIGN_OR_RETURN(uint64_t keep, first_kept(v, name, rec, *rule, now));
+      before = std::max(before, keep);
     }
-    if (before > oldest[0].version) work.push_back(Work{name, before});
+    if (before > oldest.list[0].version) work.push_back(Work{name, before});
   }
   for (const Work& w : work)
     CHORUS_RETURN_IF_ERROR(truncate_stream(w.stream, w.before, report));

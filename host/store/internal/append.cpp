@@ -1,7 +1,7 @@
 // One append batch: validation on the caller's thread, then idempotency,
 // the expected-version check and the writes on the writer thread
 // (docs/store.md "Appends", docs/store-format.md "Transactions").
-#include "store/append.h"
+#include "store/internal/append.h"
 
 #include <algorithm>
 #include <cstring>
@@ -10,9 +10,11 @@
 
 #include "core/event_codec.h"
 #include "core/text.h"
+#include "store/internal/event_lookup.h"
+#include "store/internal/records.h"
+#include "store/internal/store_format.h"
+#include "store/internal/write_txn.h"
 #include "store/names.h"
-#include "store/records.h"
-#include "store/store_format.h"
 
 namespace chorus::store {
 
@@ -31,7 +33,7 @@ std::string ExpectedVersion::to_string() const {
 }
 
 Status prepare_append(std::string_view stream, std::span<const EventPtr> events,
-                      ExpectedVersion expected, bool system, AppendSpec& out) {
+                      ExpectedVersion expected, SystemStreams system, AppendSpec& out) {
   if (events.empty()) return Status::InvalidArgument("append: no events");
   if (events.size() > kMaxAppendEvents)
     return Status::InvalidArgument(fmt::format("append: {} events in one batch (at most {})",
@@ -133,20 +135,16 @@ Status find_existing(WriteTxn& w, const Uuid& id, Existing& out) {
       w.get(w.dbs.event_ids, {reinterpret_cast<const char*>(id.bytes.data()), 16}, value, found));
   if (!found) return Status::OK();
   if (value.size() != 8)
-    return Status::Corruption(fmt::format("store {}: event_ids entry of {} has {} bytes",
-                                          w.env.path(), id.to_string(), value.size()));
+    return Status::Corruption(fmt::format("store {}: event_ids entry of {} has {} bytes", w.path(),
+                                          id.to_string(), value.size()));
   const uint64_t seq = get_be64(value.data());
-  Key8 key(seq);
-  std::string_view ev;
-  CHORUS_RETURN_IF_ERROR(w.get(w.dbs.events, key.view(), ev, found));
-  if (!found)
+  CHORUS_ASSIGN_OR_RETURN(std::optional<EventPeek> p, peek_event(w.view(), seq, Crc::kSkip));
+  if (!p)
     return Status::Corruption(fmt::format("store {}: event id {} points at seq {}, which is absent",
-                                          w.env.path(), id.to_string(), seq));
-  CHORUS_ASSIGN_OR_RETURN(EventValueView v, decode_event_value(ev, seq));
-  CHORUS_ASSIGN_OR_RETURN(RecordPeek p, peek_record(v.record, seq, false));
+                                          w.path(), id.to_string(), seq));
   out.seq = seq;
-  out.version = v.stream_version;
-  out.stream = std::string(p.stream);
+  out.version = p->stream_version;
+  out.stream = std::string(p->record.stream);
   return Status::OK();
 }
 
@@ -244,7 +242,7 @@ Status apply_append(WriteTxn& w, const AppendSpec& spec, AppendResult& out) {
     ss->flags &= static_cast<uint8_t>(~kStreamFlagDeleted);
     CHORUS_RETURN_IF_ERROR(w.put_stream_record(spec.stream, *ss));
   }
-  CHORUS_ASSIGN_OR_RETURN(MDB_cursor * events, w.cursor(w.dbs.events));
+  CHORUS_ASSIGN_OR_RETURN(Cursor * events, w.cursor(w.dbs.events, db::kEvents));
   for (size_t i = 0; i < n; ++i) {
     if (!dup_seq.empty() && dup_seq[i] != 0) continue;
     const EventPtr& ep = spec.events[i];
@@ -254,20 +252,20 @@ Status apply_append(WriteTxn& w, const AppendSpec& spec, AppendResult& out) {
     const std::string_view rec = spec.record(i);
     Key8 key(seq);
     MDB_val k{8, key.b}, v{kEventValueHeader + rec.size(), nullptr};
-    const int rc = mdb_cursor_put(events, &k, &v, MDB_APPEND | MDB_RESERVE);
+    const int rc = mdb_cursor_put(events->get(), &k, &v, MDB_APPEND | MDB_RESERVE);
     if (rc != 0) return w.fail(rc, fmt::format("append event seq {}", seq));
     char* dst = static_cast<char*>(v.mv_data);
     encode_event_value_header(dst, version);
     std::memcpy(dst + kEventValueHeader, rec.data(), rec.size());
 
-    w.index_event_id(e.id(), seq);
+    w.indexes.event_id(e.id(), seq);
     if (w.batch_ids.empty() || e.id() > w.batch_max_id) w.batch_max_id = e.id();
     w.batch_ids.insert(e.id(), seq);
     CHORUS_ASSIGN_OR_RETURN(uint32_t tid, w.type_id(e.type()));
-    w.index_type(tid, seq);
-    w.index_time(e.time_ns(), seq);
-    if (!e.correlation_id().empty()) w.index_correlation(e.correlation_id(), seq);
-    if (ss) w.index_stream(ss->stream_id, version, seq);
+    w.indexes.type(tid, seq);
+    w.indexes.time(e.time_ns(), seq);
+    if (!e.correlation_id().empty()) w.indexes.correlation(e.correlation_id(), seq);
+    if (ss) w.indexes.stream(ss->stream_id, version, seq);
     w.appended.push_back(StoredEvent{seq, version, ep});
     if (out.first_seq == 0) out.first_seq = seq;
     out.last_seq = seq;

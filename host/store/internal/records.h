@@ -30,13 +30,14 @@ Result<EventValueView> decode_event_value(std::string_view value, uint64_t seq);
 
 // The fields of an event record's header read without a full decode (no
 // allocation, no envelope validation): what index maintenance and type
-// matching need. With verify_crc the record's CRC-32C is checked too.
+// matching need. With Crc::kVerify the record's CRC-32C is checked too.
 struct RecordPeek {
   Uuid id;
   int64_t time_ns = 0;
   std::string_view type, source, target, correlation_id, causation_id, stream;
 };
-Result<RecordPeek> peek_record(std::string_view record, uint64_t seq, bool verify_crc);
+enum class Crc : uint8_t { kSkip, kVerify };
+Result<RecordPeek> peek_record(std::string_view record, uint64_t seq, Crc crc);
 // Only the type (record offset 26); the fast path of type matching.
 Result<std::string_view> peek_record_type(std::string_view record, uint64_t seq);
 
@@ -92,5 +93,26 @@ std::string encode_pending_value(uint32_t deliveries, int64_t delivered_ms,
                                  std::string_view consumer);
 Result<PendingValueView> decode_pending_value(std::string_view value, std::string_view group,
                                               uint64_t seq);
+
+// ---- dead-letter resolution ("dead-letter resolution") ----
+
+struct ResolutionValueView {
+  uint8_t resolution = 0;  // 1..kMaxResolutionCode (store::Resolution)
+  uint64_t dead_letter_version = 0;
+  uint64_t dead_letter_seq = 0;
+  std::string_view note;
+};
+// A note may be stored: at most kMaxResolutionNoteBytes of UTF-8 without
+// control characters.
+bool valid_resolution_note(std::string_view note) noexcept;
+// REQUIRES: valid_resolution_note(note).
+std::string encode_resolution_value(uint8_t resolution, uint64_t dead_letter_version,
+                                    uint64_t dead_letter_seq, std::string_view note);
+// `version`: the resolution event's version in $dead-letters-resolved, for
+// messages ("stream '$dead-letters-resolved' version 3: ...").
+Result<ResolutionValueView> decode_resolution_value(std::string_view value, uint64_t version);
+// The id of the resolution of the dead letter at `dead_letter_version`.
+// REQUIRES: 1 <= dead_letter_version <= kMaxResolvableVersion.
+Uuid resolution_event_id(uint64_t dead_letter_version) noexcept;
 
 }  // namespace chorus::store

@@ -44,10 +44,13 @@
 #include <vector>
 
 #include "core/status.h"
-#include "store/env.h"
+#include "store/internal/env.h"
+#include "store/internal/id_table.h"
+#include "store/internal/index_buffer.h"
+#include "store/internal/write_op.h"
+#include "store/internal/writer_state.h"
 #include "store/store_options.h"
 #include "store/types.h"
-#include "store/write_txn.h"
 
 namespace chorus::store {
 
@@ -109,12 +112,14 @@ class Writer {
   // its ops with the sync's error), and empties it.
   void sync_and_finish(std::deque<Pending>& pending);
   void run_syncer();  // `always`: the syncer thread
-  void publish(const std::shared_ptr<CommittedBatch>& batch);
+  // Calls every commit listener with `batch` (on the completion thread).
+  void notify_committed(const std::shared_ptr<CommittedBatch>& batch);
 
   Env& env_;
   const StoreOptions options_;
   WriterState state_;
-  IdTable batch_ids_;  // reused by every transaction
+  IdTable batch_ids_;         // reused by every transaction
+  IndexBuffer index_buffer_;  // reused by every transaction (keeps its capacity)
   std::thread thread_;
 
   // The queue: producers push onto a lock-free stack (inbox_); the writer

@@ -52,6 +52,7 @@ inline constexpr uint8_t kStreamRecordVersion = 1;
 inline constexpr uint8_t kSnapshotValueVersion = 1;
 inline constexpr uint8_t kGroupRecordVersion = 1;
 inline constexpr uint8_t kPendingValueVersion = 1;
+inline constexpr uint8_t kResolutionValueVersion = 1;
 
 // docs/store-format.md "event value": version byte + stream version.
 inline constexpr size_t kEventValueHeader = 9;
@@ -63,14 +64,21 @@ inline constexpr size_t kSnapshotValueHeader = 13;
 // docs/store-format.md "group record": source kinds.
 inline constexpr uint8_t kGroupSourceStream = 1;
 inline constexpr uint8_t kGroupSourceTypes = 2;
+// docs/store-format.md "dead-letter resolution": the value's fixed part
+// (version, resolution, dead letter version and seq, the note's length),
+// its content type, the largest resolution code, and the id's layout.
+inline constexpr size_t kResolutionValueFixed = 20;
+inline constexpr std::string_view kResolutionContentType =
+    "application/vnd.chorus.dead-letter-resolution";
+inline constexpr uint8_t kMaxResolutionCode = 4;
+inline constexpr uint8_t kResolutionIdVersion = 0x80;  // byte 6: UUID version 8
+inline constexpr uint8_t kResolutionIdKind = 0x01;     // byte 7: dead-letter resolution
+inline constexpr uint64_t kMaxResolvableVersion = (1ull << 62) - 1;
 
 // Limits of names stored in keys (docs/store-format.md "Named databases").
 inline constexpr size_t kMaxStreamNameBytes = 255;
 inline constexpr size_t kMaxGroupNameBytes = 128;
 inline constexpr size_t kMaxConsumerNameBytes = 128;
-
-// The system stream that receives dead letters (docs/store.md).
-inline constexpr std::string_view kDeadLetterStream = "$dead-letters";
 
 // ---- big-endian helpers ----
 

@@ -1,6 +1,6 @@
-// Env: opening and checking the LMDB environment, the transaction gate and
-// map growth. Formats are in docs/store-format.md.
-#include "store/env.h"
+// Env: opening the LMDB environment (flags, the one-open-per-process rule),
+// transactions under the gate, map growth and syncs.
+#include "store/internal/env.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -13,10 +13,8 @@
 #include <climits>
 #include <fmt/core.h>
 
-#include "core/clock.h"
-#include "core/log.h"
-#include "core/uuid.h"
-#include "store/store_format.h"
+#include "store/internal/log.h"
+#include "store/internal/store_format.h"
 
 namespace chorus::store {
 namespace {
@@ -29,76 +27,7 @@ std::set<std::string>& open_paths() {
   return s;
 }
 
-const std::shared_ptr<spdlog::logger>& logger() {
-  static auto l = log::get("store");
-  return l;
-}
-
 }  // namespace
-
-Status mdb_status(int rc, std::string_view path, std::string_view what) {
-  if (rc == 0) return Status::OK();
-  const std::string msg = fmt::format("store {}: {}: {}", path, what, mdb_strerror(rc));
-  switch (rc) {
-    case MDB_MAP_FULL:
-      return Status::ResourceExhausted(msg + " (the map is at its maximum size, store.map.max)");
-    case MDB_TXN_FULL:
-    case MDB_READERS_FULL:
-    case MDB_DBS_FULL:
-    case ENOSPC:
-    case EDQUOT:
-      return Status::ResourceExhausted(msg);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return Status::PermissionDenied(msg);
-    case ENOENT:
-      return Status::NotFound(msg);
-    case MDB_NOTFOUND:
-      return Status::NotFound(msg);
-    case MDB_KEYEXIST:
-      return Status::AlreadyExists(msg);
-    case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND:
-    case MDB_INVALID:
-      return Status::Corruption(msg);
-    case MDB_VERSION_MISMATCH:
-      return Status::NotSupported(msg);
-    case MDB_MAP_RESIZED:
-      return Status::Unavailable(msg);
-    default:
-      return rc > 0 ? Status::IOError(msg) : Status::Internal(msg);
-  }
-}
-
-// ---- TxnGate ----
-
-void TxnGate::enter_shared() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !exclusive_ && waiting_exclusive_ == 0; });
-  ++active_;
-}
-
-void TxnGate::exit_shared() {
-  std::lock_guard lock(mu_);
-  if (--active_ == 0 && waiting_exclusive_ > 0) cv_.notify_all();
-}
-
-void TxnGate::enter_exclusive() {
-  std::unique_lock lock(mu_);
-  ++waiting_exclusive_;
-  cv_.wait(lock, [&] { return active_ == 0 && !exclusive_; });
-  --waiting_exclusive_;
-  exclusive_ = true;
-}
-
-void TxnGate::exit_exclusive() {
-  {
-    std::lock_guard lock(mu_);
-    exclusive_ = false;
-  }
-  cv_.notify_all();
-}
 
 // ---- Env ----
 
@@ -181,7 +110,8 @@ Result<std::unique_ptr<Env>> Env::open(const StoreOptions& options) {
     return s;  // ~Env closes the handle and leaves the open set
   }
   env->check_readers();
-  CHORUS_RETURN_IF_ERROR(env->open_databases());
+  CHORUS_ASSIGN_OR_RETURN(env->format_,
+                          open_databases(env->env_, env->read_only_, env->path_, env->dbs_));
   return env;
 }
 
@@ -196,93 +126,9 @@ Env::~Env() {
 int Env::check_readers() {
   int dead = 0;
   if (mdb_reader_check(env_, &dead) == 0 && dead > 0)
-    logger()->info("store {}: cleared {} stale reader slot{} of dead processes", path_, dead,
-                   dead == 1 ? "" : "s");
+    store_log()->info("store {}: cleared {} stale reader slot{} of dead processes", path_, dead,
+                      dead == 1 ? "" : "s");
   return dead;
-}
-
-Status Env::open_databases() {
-  MDB_txn* txn = nullptr;
-  const unsigned txn_flags = read_only_ ? MDB_RDONLY : 0;
-  int rc = mdb_txn_begin(env_, nullptr, txn_flags, &txn);
-  if (rc == MDB_MAP_RESIZED) {
-    mdb_env_set_mapsize(env_, 0);
-    rc = mdb_txn_begin(env_, nullptr, txn_flags, &txn);
-  }
-  if (rc != 0) return mdb_status(rc, path_, "begin the opening transaction");
-  auto fail = [&](Status s) {
-    mdb_txn_abort(txn);
-    return s;
-  };
-
-  // The unnamed database lists the named ones: a non-empty environment
-  // without `meta` is someone else's LMDB, not a chorus store.
-  MDB_dbi main_dbi;
-  rc = mdb_dbi_open(txn, nullptr, 0, &main_dbi);
-  if (rc != 0) return fail(mdb_status(rc, path_, "open the main database"));
-  MDB_stat main_stat;
-  mdb_stat(txn, main_dbi, &main_stat);
-
-  rc = mdb_dbi_open(txn, db::kMeta, read_only_ ? 0 : MDB_CREATE, &dbs_.meta);
-  if (rc == MDB_NOTFOUND || (rc == MDB_INCOMPATIBLE))
-    return fail(Status::Corruption(
-        fmt::format("store {}: not a chorus store ({} database{} but no '{}')", path_,
-                    main_stat.ms_entries, main_stat.ms_entries == 1 ? "" : "s", db::kMeta)));
-  if (rc != 0) return fail(mdb_status(rc, path_, "open database 'meta'"));
-
-  MDB_val k = to_val(meta_key::kFormat), v;
-  rc = mdb_get(txn, dbs_.meta, &k, &v);
-  if (rc == MDB_NOTFOUND) {
-    if (read_only_ || main_stat.ms_entries > 0)
-      return fail(Status::Corruption(
-          fmt::format("store {}: not a chorus store (no format version in 'meta')", path_)));
-    // A new store: the format version and counters (docs/store-format.md "meta").
-    format_ = kStoreFormatVersion;
-    char b[8];
-    auto put = [&](std::string_view key, std::string_view val) {
-      MDB_val mk = to_val(key), mv = to_val(val);
-      return mdb_put(txn, dbs_.meta, &mk, &mv, 0);
-    };
-    put_be32(b, kStoreFormatVersion);
-    rc = put(meta_key::kFormat, {b, 4});
-    const Uuid id = new_uuid_v7();
-    if (rc == 0) rc = put(meta_key::kStoreId, {reinterpret_cast<const char*>(id.bytes.data()), 16});
-    put_be64(b, static_cast<uint64_t>(wall_clock_ns()));
-    if (rc == 0) rc = put(meta_key::kCreated, {b, 8});
-    put_be64(b, 1);
-    if (rc == 0) rc = put(meta_key::kNextStreamId, {b, 8});
-    if (rc == 0) rc = put(meta_key::kNextGroupId, {b, 8});
-    put_be32(b, 1);
-    if (rc == 0) rc = put(meta_key::kNextTypeId, {b, 4});
-    if (rc != 0) return fail(mdb_status(rc, path_, "initialise 'meta'"));
-    logger()->info("store {}: created (format {})", path_, kStoreFormatVersion);
-  } else if (rc != 0) {
-    return fail(mdb_status(rc, path_, "read the format version"));
-  } else {
-    if (v.mv_size != 4)
-      return fail(Status::Corruption(fmt::format(
-          "store {}: format version in 'meta' is {} bytes (expected 4)", path_, v.mv_size)));
-    format_ = get_be32(static_cast<const char*>(v.mv_data));
-    if (format_ > kStoreFormatVersion)
-      return fail(Status::NotSupported(fmt::format(
-          "store {}: format version {} is newer than this build reads (up to {}); it was "
-          "written by a newer chorus; refusing to open it",
-          path_, format_, kStoreFormatVersion)));
-    if (format_ == 0)
-      return fail(Status::Corruption(fmt::format("store {}: format version 0", path_)));
-  }
-
-  for (size_t i = 1; i < std::size(kDatabases); ++i) {  // meta is open
-    const char* name = kDatabases[i].name;
-    rc = mdb_dbi_open(txn, name, read_only_ ? 0 : MDB_CREATE, &(dbs_.*kDatabases[i].handle));
-    if (rc == MDB_NOTFOUND)
-      return fail(
-          Status::Corruption(fmt::format("store {}: database '{}' is missing", path_, name)));
-    if (rc != 0) return fail(mdb_status(rc, path_, fmt::format("open database '{}'", name)));
-  }
-  rc = mdb_txn_commit(txn);
-  if (rc != 0) return mdb_status(rc, path_, "commit the opening transaction");
-  return Status::OK();
 }
 
 Result<Env::ReadTxn> Env::begin_read() {
@@ -320,16 +166,16 @@ Result<MDB_txn*> Env::begin_write() {
   return txn;
 }
 
-Status Env::end_write(MDB_txn* txn, bool commit, int* rc_out) {
-  int rc = 0;
-  if (commit) {
-    rc = mdb_txn_commit(txn);
-  } else {
-    mdb_txn_abort(txn);
-  }
+Status Env::commit_write(MDB_txn* txn, int* rc_out) {
+  const int rc = mdb_txn_commit(txn);
   gate_.exit_shared();
-  if (rc_out) *rc_out = rc;
+  *rc_out = rc;
   return mdb_status(rc, path_, "commit");
+}
+
+void Env::abort_write(MDB_txn* txn) {
+  mdb_txn_abort(txn);
+  gate_.exit_shared();
 }
 
 void Env::info(MDB_envinfo& info, MDB_stat& st) const {
@@ -385,7 +231,8 @@ Status Env::grow(uint64_t need_free) {
   const int rc = mdb_env_set_mapsize(env_, target);
   gate_.exit_exclusive();
   if (rc != 0) return mdb_status(rc, path_, "grow the map");
-  logger()->info("store {}: map grown from {} to {} bytes ({} in use)", path_, size, target, used);
+  store_log()->info("store {}: map grown from {} to {} bytes ({} in use)", path_, size, target,
+                    used);
   return Status::OK();
 }
 

@@ -3,12 +3,10 @@
 // the store format version, clears stale reader slots (mdb_reader_check),
 // hands out read transactions, and grows the map.
 //
-// Threading and the map-resize rule. LMDB allows mdb_env_set_mapsize only
-// while no transaction of this process is open, and does not check it. A
-// TxnGate enforces it: every transaction (read or write) holds the gate
-// shared while it is open; a resize takes it exclusively, which waits for
-// open transactions to end and holds new ones back (a waiting resize has
-// priority over new readers, so it cannot starve). Consequences:
+// Threading and the map-resize rule: LMDB allows mdb_env_set_mapsize only
+// while no transaction of this process is open. Every transaction holds
+// the TxnGate (txn_gate.h) shared while it is open, a resize holds it
+// exclusively. Consequences:
 //   - no code may open a second transaction on a thread that already holds
 //     one (it could wait on a resize that waits on the first): read
 //     functions open exactly one and close it before calling user code;
@@ -22,75 +20,20 @@
 // writer thread only (one write transaction at a time, per LMDB).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <string_view>
 
 #include <lmdb.h>
 
 #include "core/status.h"
-#include "store/store_format.h"
+#include "store/internal/databases.h"
+#include "store/internal/mdb.h"
+#include "store/internal/txn_gate.h"
+#include "store/internal/txn_view.h"
 #include "store/store_options.h"
 
 namespace chorus::store {
-
-// Handles of every named database (docs/store-format.md "Named databases").
-struct Dbs {
-  MDB_dbi meta = 0, events = 0, event_ids = 0, streams = 0, stream_index = 0, types = 0,
-          type_index = 0, correlation_index = 0, time_index = 0, snapshots = 0, groups = 0,
-          group_pending = 0;
-};
-
-// Every database: its name (store_format.h) and its handle in Dbs; `meta`
-// first (it is opened before the others).
-struct DbEntry {
-  const char* name;
-  MDB_dbi Dbs::*handle;
-};
-inline constexpr DbEntry kDatabases[] = {
-    {db::kMeta, &Dbs::meta},
-    {db::kEvents, &Dbs::events},
-    {db::kEventIds, &Dbs::event_ids},
-    {db::kStreams, &Dbs::streams},
-    {db::kStreamIndex, &Dbs::stream_index},
-    {db::kTypes, &Dbs::types},
-    {db::kTypeIndex, &Dbs::type_index},
-    {db::kCorrelationIndex, &Dbs::correlation_index},
-    {db::kTimeIndex, &Dbs::time_index},
-    {db::kSnapshots, &Dbs::snapshots},
-    {db::kGroups, &Dbs::groups},
-    {db::kGroupPending, &Dbs::group_pending},
-};
-
-// Shared/exclusive gate with writer (exclusive) priority; see above.
-class TxnGate {
- public:
-  void enter_shared();
-  void exit_shared();
-  void enter_exclusive();
-  void exit_exclusive();
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int active_ = 0;
-  int waiting_exclusive_ = 0;
-  bool exclusive_ = false;
-};
-
-// A Status for an LMDB (or errno) return code, naming the store path and
-// the operation: "store /data/store: commit: MDB_MAP_FULL: ...".
-Status mdb_status(int rc, std::string_view path, std::string_view what);
-
-inline std::string_view to_view(const MDB_val& v) noexcept {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
-inline MDB_val to_val(std::string_view s) noexcept {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
 
 class Env {
  public:
@@ -105,7 +48,6 @@ class Env {
   Env(const Env&) = delete;
   Env& operator=(const Env&) = delete;
 
-  MDB_env* raw() const noexcept { return env_; }
   const Dbs& dbs() const noexcept { return dbs_; }
   const std::string& path() const noexcept { return path_; }
   bool read_only() const noexcept { return read_only_; }
@@ -120,6 +62,8 @@ class Env {
     ~ReadTxn() { end(); }
     MDB_txn* get() const noexcept { return txn_; }
     Env& env() const noexcept { return *env_; }
+    // For the functions that read inside a transaction (TxnView).
+    TxnView view() const noexcept { return TxnView{txn_, env_->dbs(), env_->path()}; }
     void end() noexcept;
 
    private:
@@ -131,11 +75,13 @@ class Env {
   // Adopts a map grown by another process (MDB_MAP_RESIZED) by itself.
   Result<ReadTxn> begin_read();
 
-  // Writer thread only. Holds the gate shared until end_write().
+  // Writer thread only. Holds the gate shared until commit_write() or
+  // abort_write() (WriteTxn calls them).
   Result<MDB_txn*> begin_write();
-  // Commits (commit=true) or aborts `txn` and releases the gate. The commit
-  // status is returned (mdb_status naming the path), its LMDB code in *rc.
-  Status end_write(MDB_txn* txn, bool commit, int* rc = nullptr);
+  // Commits `txn` and releases the gate: the commit's status (mdb_status
+  // naming the path), its LMDB code in *rc.
+  Status commit_write(MDB_txn* txn, int* rc);
+  void abort_write(MDB_txn* txn);
 
   // mdb_env_info and mdb_env_stat, under the gate (they read the map).
   void info(MDB_envinfo& info, MDB_stat& st) const;
@@ -167,7 +113,6 @@ class Env {
   };
   Usage usage() const;  // one info() call
   Env() = default;
-  Status open_databases();
 
   MDB_env* env_ = nullptr;
   Dbs dbs_;

@@ -12,10 +12,14 @@
 #include <vector>
 
 #include "core/event.h"
+#include "store/internal/write_op.h"
+#include "store/internal/writer_state.h"
+#include "store/names.h"
 #include "store/types.h"
-#include "store/write_txn.h"
 
 namespace chorus::store {
+
+class WriteTxn;
 
 // Bounds of one append batch.
 inline constexpr size_t kMaxAppendEvents = 100'000;
@@ -87,12 +91,12 @@ struct AppendSpec {
   }
 };
 
-// Checks the stream name (a '$' stream only when `system`), the batch
+// Checks the stream name (a '$' stream only with SystemStreams::kAllow), the batch
 // (1..kMaxAppendEvents events, no id twice, each event's stream field empty
 // or equal to `stream`; empty ones are rebuilt with it), the expected
 // version (only `any` for the global log), and encodes the records.
 Status prepare_append(std::string_view stream, std::span<const EventPtr> events,
-                      ExpectedVersion expected, bool system, AppendSpec& out);
+                      ExpectedVersion expected, SystemStreams system, AppendSpec& out);
 
 // OK when `ss` (the stream's state, exists or not) meets `expected`, else
 // Conflict naming the stream and both versions (append, delete_stream).
