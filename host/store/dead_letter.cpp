@@ -51,7 +51,10 @@ Result<StoredDeadLetter> parse_dead_letter(const Event& event) {
     return Status::InvalidArgument(fmt::format("event {} of type '{}' is not a dead letter",
                                                event.id().to_string(), event.type()));
   StoredDeadLetter dl;
-  auto original = parse_cloudevent_json(event.data());
+  // This host wrote the text; builds before issue 13 left U+001A..U+001F raw.
+  CloudEventDecodeOptions options;
+  options.raw_control_characters = RawControlCharacters::kEscape;
+  auto original = parse_cloudevent_json(event.data(), options);
   if (!original.ok())
     return original.error().with_context(
         fmt::format("dead letter {}: the original event", event.id().to_string()));

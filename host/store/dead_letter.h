@@ -53,7 +53,9 @@ struct StoredDeadLetter {
   DeadLetterInfo info;
 };
 // The inverse, for readers of $dead-letters. InvalidArgument when `event` is
-// not a dead letter.
+// not a dead letter. The original's JSON is read with raw control characters
+// taken as escaped: dead letters stored before the encoder escaped
+// U+001A..U+001F stay readable.
 Result<StoredDeadLetter> parse_dead_letter(const Event& event);
 
 // How a dead letter left the dead letters (the codes are stored:

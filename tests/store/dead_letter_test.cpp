@@ -2,6 +2,8 @@
 // $dead-letters-resolved (docs/store-format.md "dead-letter resolution"),
 // read_dead_letter_resolutions reads it back; idempotency, concurrency,
 // reopening, argument errors, and stored bytes that do not decode.
+#include "store/dead_letter.h"
+
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -248,4 +250,25 @@ TEST_CASE("dead letters: a stored resolution that does not decode is Corruption 
     CHECK(first->resolutions.size() == 1);
     CHECK(*store->resolve_dead_letter(2, Resolution::kDropped) == ResolveOutcome::kAlreadyResolved);
   }
+}
+
+TEST_CASE("dead letters: one stored with a raw control character in its original still parses") {
+  // Builds before the CloudEvents encoder escaped U+001A..U+001F stored them raw.
+  const std::string original_json =
+      "{\"specversion\":\"1.0\",\"id\":\"0190f5a0-0000-7000-8000-000000000001\","
+      "\"source\":\"/t\",\"type\":\"job.failed\",\"data\":\"a\x1b"
+      "b\"}";
+  EventBuilder b{std::string(kDeadLetterType)};
+  b.source("/chorus/bus")
+      .data(original_json, kDeadLetterContentType)
+      .metadata("reason", "boom")
+      .metadata("attempts", "3");
+  auto stored = b.build();
+  REQUIRE(stored.ok());
+  auto dl = parse_dead_letter(**stored);
+  INFO(dl.status().to_string());
+  REQUIRE(dl.ok());
+  CHECK(dl->original->type() == "job.failed");
+  CHECK(dl->info.reason == "boom");
+  CHECK(dl->info.attempts == 3);
 }
