@@ -13,6 +13,7 @@
 #include "config/env_subst.h"
 #include "config/host_section.h"
 #include "config/log_section.h"
+#include "config/scripts_section.h"
 #include "config/store_section.h"
 #include "core/status.h"
 
@@ -28,6 +29,7 @@ struct Config {
   LogSection log;
   BusSection bus;
   StoreSection store;
+  ScriptsSection scripts;
 };
 
 struct LoadOptions {

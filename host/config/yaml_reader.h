@@ -100,6 +100,23 @@ class MapReader {
   // Records an error at `key` (or at this map when key is empty).
   void bad_value(std::string_view key, std::string message);
 
+  // ---- added for the `scripts:` section ----
+
+  // "file:line:col: path" of this mapping (or of `key` in it), for errors
+  // that are found later, outside the config module (a script's function
+  // named here does not exist).
+  std::string origin(std::string_view key = {}) const;
+  // A string or a list of strings ("on: a.*" or "on: [a.*, b.*]").
+  void strings(std::string_view key, std::vector<std::string>& out, const Check& check = {});
+  // Calls fn(index, reader) for each item of a list of mappings; errors name
+  // "path.key[i]".
+  void each_item(std::string_view key, const std::function<void(size_t, MapReader&)>& fn);
+  // Any YAML value (a free-form block such as a script's `config:`) as JSON
+  // text: mappings become objects, lists arrays; plain scalars that read as
+  // true/false, null/~ or numbers become those, everything else strings.
+  // ${VAR} is substituted in scalars. Returns true when the key was present.
+  bool json(std::string_view key, std::string& out);
+
   // Records "unknown key" for every key not read above, with the list of
   // known keys and a did-you-mean hint. Call once, after all reads.
   void finish();

@@ -213,6 +213,9 @@ void ScriptVersion::resume_later(WaitTicket ticket, Pusher push) {
 }
 
 void ScriptVersion::log(int level, std::string_view text) const {
+  // `chorus check` runs top levels quietly; filter states log what their
+  // handlers log, but not their loading (one per publishing thread).
+  if (spec_.mode == Mode::kCheck || (spec_.mode == Mode::kFilter && loading_)) return;
   lua_log().log(static_cast<spdlog::level::level_enum>(level), "{}: {}", spec_.name, text);
 }
 

@@ -20,6 +20,7 @@
 #include "runtime/io_pool.h"
 #include "runtime/options_from_config.h"
 #include "runtime/runtime_log.h"
+#include "runtime/scripts_subsystem.h"
 #include "runtime/store_subsystem.h"
 #include "runtime/version.h"
 
@@ -40,6 +41,7 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems(HostServices& services) 
   std::vector<std::unique_ptr<Subsystem>> list;
   list.push_back(std::make_unique<StoreSubsystem>(services));
   list.push_back(std::make_unique<BusSubsystem>(services));
+  list.push_back(std::make_unique<ScriptsSubsystem>(services));
   return list;
 }
 

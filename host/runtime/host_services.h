@@ -16,6 +16,9 @@ class EventStore;
 namespace chorus::bus {
 class EventBus;
 }
+namespace chorus::lua {
+class ScriptHost;
+}
 
 namespace chorus::runtime {
 
@@ -24,6 +27,7 @@ struct HostServices {
   std::string data_dir;                   // absolute, locked for the process
   store::EventStore* store = nullptr;     // set by StoreSubsystem
   bus::EventBus* bus = nullptr;           // set by BusSubsystem
+  lua::ScriptHost* scripts = nullptr;     // set by ScriptsSubsystem (Lua filters for plugins)
 };
 
 }  // namespace chorus::runtime

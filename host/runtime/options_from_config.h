@@ -9,6 +9,7 @@
 #include <spdlog/common.h>
 
 #include "core/log.h"
+#include "lua/lua_options.h"
 #include "store/store_options.h"
 
 namespace chorus::config {
@@ -28,5 +29,10 @@ struct LogOptions {
   log::Format format = log::Format::kText;
 };
 LogOptions log_options_from(const config::LogSection& section);
+
+// The Lua runtime's options from the `scripts:` section: each entry's limits
+// default to scripts.limits; YAML positions travel along for errors found
+// when a script is loaded (a missing handler function).
+lua::ScriptHostOptions scripts_options_from(const config::Config& config);
 
 }  // namespace chorus::runtime
