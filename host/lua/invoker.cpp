@@ -12,6 +12,16 @@ namespace {
 
 constexpr size_t kSpareCoroutines = 16;
 
+// True when `msg` starts with "chunk:line: " (Lua's position prefix).
+bool has_position(const std::string& msg) {
+  const auto colon = msg.find(": ");
+  if (colon == std::string::npos || colon == 0) return false;
+  size_t i = colon;
+  while (i > 0 && msg[i - 1] >= '0' && msg[i - 1] <= '9')
+    --i;
+  return i < colon && i > 1 && msg[i - 1] == ':';
+}
+
 std::string error_text(lua_State* co) {
   if (lua_type(co, -1) == LUA_TSTRING) {
     size_t n = 0;
@@ -108,7 +118,7 @@ CallResult Invoker::run(Invocation& inv, int nargs) {
   {
     const nanoseconds remaining =
         inv.budget.count() > 0 ? inv.budget - inv.used : nanoseconds(INT64_MAX / 2);
-    LuaVm::Slice slice(vm_, remaining);
+    LuaVm::Slice slice(vm_, remaining, inv.co);
     status = lua_resume(inv.co, nargs);
     inv.used += slice.elapsed();
   }
@@ -151,6 +161,11 @@ CallResult Invoker::run(Invocation& inv, int nargs) {
     msg = fmt::format("{}: not enough memory", LuaVm::where(co, 0));
   } else {
     msg = error_text(co);
+    // Errors the VM raises itself ("stack overflow") carry no position.
+    if (!has_position(msg)) {
+      const std::string where = LuaVm::where(co, 0);
+      if (where != "?") msg = where + ": " + msg;
+    }
   }
   lua_State* L = vm_.state();
   luaL_traceback(L, co, nullptr, 0);

@@ -215,8 +215,7 @@ class Matcher {
   }
 
   const char* balance(const char* s, const char* p) {
-    if (p[0] == '\0' || p[1] == '\0')
-      luaL_error(L_, "malformed pattern (missing arguments to '%%b')");
+    if (p[0] == '\0' || p[1] == '\0') luaL_error(L_, "unbalanced pattern");
     if (s >= end_ || *s != p[0]) return nullptr;
     int open = 1;
     while (++s < end_) {

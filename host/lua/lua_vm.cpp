@@ -53,9 +53,18 @@ std::unique_ptr<LuaVm> LuaVm::create(const VmLimits& limits) {
   vm->peak_ = vm->used_;
   lua_setallocf(L, &LuaVm::alloc, vm.get());
   vm->update_gc_threshold();
-  if (!limits.jit) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+  vm->apply_jit_mode();
   if (limits.cpu.count() > 0) lua_sethook(L, &LuaVm::hook, LUA_MASKCOUNT, kHookInstructions);
   return vm;
+}
+
+void LuaVm::apply_jit_mode() {
+  luaJIT_setmode(L_, 0, LUAJIT_MODE_ENGINE | (limits_.jit ? LUAJIT_MODE_ON : LUAJIT_MODE_OFF));
+}
+
+void LuaVm::open_standard_libraries() {
+  luaL_openlibs(L_);
+  apply_jit_mode();
 }
 
 LuaVm::~LuaVm() {
@@ -78,7 +87,12 @@ void* LuaVm::alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
       vm->used_ + (nsize - osize) > vm->limits_.memory_bytes) {
     if (vm->stop_ == StopReason::kNone) {
       vm->stop_ = StopReason::kMemory;
-      vm->stop_message_.clear();  // where it happened is found by the caller
+      vm->stop_message_.clear();
+      // Where the script is now: lua_getstack/lua_getinfo("Sl") only read
+      // the frames (no allocation), and the VM saved its pc before calling
+      // the allocation that led here. After the error unwinds, the line of
+      // the top frame is lost, so it is taken now.
+      if (vm->running_ != nullptr) (void)vm->stop_message(vm->running_);
     }
     return nullptr;
   }
@@ -111,15 +125,17 @@ void LuaVm::collect_if_needed() {
   update_gc_threshold();
 }
 
-LuaVm::Slice::Slice(LuaVm& vm, std::chrono::nanoseconds remaining) noexcept
+LuaVm::Slice::Slice(LuaVm& vm, std::chrono::nanoseconds remaining, lua_State* running) noexcept
     : vm_(vm), start_(Clock::now()) {
   vm_.enforcing_ = true;
+  vm_.running_ = running != nullptr ? running : vm.L_;
   if (vm_.limits_.cpu.count() > 0)
     vm_.deadline_ = start_ + std::max(remaining, std::chrono::nanoseconds(0));
 }
 
 LuaVm::Slice::~Slice() {
   vm_.enforcing_ = false;
+  vm_.running_ = nullptr;
   vm_.deadline_ = Clock::time_point::max();
 }
 

@@ -47,6 +47,10 @@ class LuaVm {
   // A fresh state with no libraries opened, or nullptr when LuaJIT could not
   // create one (out of memory).
   static std::unique_ptr<LuaVm> create(const VmLimits& limits);
+
+  // luaL_openlibs, then the JIT mode of the limits. (Opening the jit
+  // library turns the compiler on, so the mode is applied after it.)
+  void open_standard_libraries();
   ~LuaVm();  // lua_close
   LuaVm(const LuaVm&) = delete;
   LuaVm& operator=(const LuaVm&) = delete;
@@ -64,7 +68,8 @@ class LuaVm {
   // the memory limit and arms the CPU deadline `remaining` from now.
   class Slice {
    public:
-    Slice(LuaVm& vm, std::chrono::nanoseconds remaining) noexcept;
+    // `running`: the thread that will run (memory errors are placed in it).
+    Slice(LuaVm& vm, std::chrono::nanoseconds remaining, lua_State* running = nullptr) noexcept;
     ~Slice();
     Slice(const Slice&) = delete;
     Slice& operator=(const Slice&) = delete;
@@ -102,6 +107,7 @@ class LuaVm {
  private:
   explicit LuaVm(const VmLimits& limits) : limits_(limits) {}
   static void* alloc(void* ud, void* ptr, size_t osize, size_t nsize);
+  void apply_jit_mode();
   static void hook(lua_State* L, lua_Debug* ar);
   [[noreturn]] void stop(lua_State* L, StopReason why, int level);
   void update_gc_threshold() noexcept;
@@ -111,8 +117,9 @@ class LuaVm {
   void* (*base_alloc_)(void*, void*, size_t, size_t) = nullptr;
   void* base_ud_ = nullptr;
   uint64_t used_ = 0, peak_ = 0;
-  uint64_t gc_at_ = 0;      // full GC above this (0: never)
-  bool enforcing_ = false;  // inside a Slice
+  uint64_t gc_at_ = 0;            // full GC above this (0: never)
+  bool enforcing_ = false;        // inside a Slice
+  lua_State* running_ = nullptr;  // the slice's thread
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   StopReason stop_ = StopReason::kNone;
   std::string stop_message_;

@@ -424,7 +424,7 @@ void open_trusted(lua_State* L, SandboxState* state) {
 }  // namespace
 
 void open_sandbox(lua_State* L, SandboxState* state) {
-  luaL_openlibs(L);
+  LuaVm::of(L).open_standard_libraries();
   if (state->trust == Trust::kTrusted) {
     open_trusted(L, state);
   } else {
