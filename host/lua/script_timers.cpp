@@ -105,19 +105,27 @@ void TimerTable::arm_pending() {
   }
 }
 
-std::vector<int> TimerTable::cancel_all() {
+std::vector<int> TimerTable::cancel_timers() {
   std::vector<int> refs;
-  for (auto& [id, t] : timers_) {
-    if (t->timer) t->timer->cancel();
-    if (!t->wake) refs.push_back(t->fn_ref);
+  for (auto it = timers_.begin(); it != timers_.end();) {
+    Timer& t = *it->second;
+    if (t.wake) {
+      ++it;
+      continue;
+    }
+    if (t.timer) t.timer->cancel();
+    refs.push_back(t.fn_ref);
+    it = timers_.erase(it);
   }
-  timers_.clear();
   active_ = false;
   return refs;
 }
 
 void TimerTable::destroy() {
-  cancel_all();
+  for (auto& [id, t] : timers_)
+    if (t->timer) t->timer->cancel();
+  timers_.clear();
+  active_ = false;
 }
 
 }  // namespace chorus::lua

@@ -5,7 +5,7 @@
 // the version then runs the timer under its executor and asks fire() what
 // to do, which re-arms a periodic timer. Timers added while the script loads
 // wait for arm_pending() (the version becoming current), so an old and a new
-// version never both run timers; cancel_all() at retirement cancels them.
+// version never both run timers; cancel_timers() at retirement cancels them.
 //
 // Threading: every member except the expiry callback runs on the script's
 // executor. destroy() (and the destructor) must run while the io_context
@@ -53,9 +53,11 @@ class TimerTable {
   std::optional<Fired> fire(uint64_t id);
 
   void arm_pending();  // the version became current
-  // Cancels every timer and returns the function references to release.
-  std::vector<int> cancel_all();
-  void destroy();  // cancel_all() and free the Asio timers
+  // Cancels the chorus.after/every timers (not the wake-ups of calls that
+  // wait: those calls finish) and returns the function references to release.
+  std::vector<int> cancel_timers();
+  // Cancels everything, wake-ups included, and frees the Asio timers.
+  void destroy();
   size_t size() const noexcept { return timers_.size(); }
 
  private:

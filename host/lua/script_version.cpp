@@ -245,7 +245,7 @@ void ScriptVersion::activate() {
 
 void ScriptVersion::retire(std::function<void()> on_idle) {
   retired_ = true;
-  for (int ref : timers_->cancel_all())
+  for (int ref : timers_->cancel_timers())
     luaL_unref(vm_->state(), LUA_REGISTRYINDEX, ref);
   on_idle_ = std::move(on_idle);
   check_idle();
