@@ -20,6 +20,21 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
 
+// Levenshtein distance, for did-you-mean hints.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
 // Failed invocations logged per script per window; the rest are counted.
 constexpr int kErrorsPerWindow = 10;
 constexpr auto kErrorWindow = std::chrono::seconds(10);
@@ -147,14 +162,9 @@ Status ScriptVersion::bind(const std::vector<SubscriptionSpec>& subscriptions) {
     const SubscriptionSpec& sub = subscriptions[i];
     if (!has_function(sub.handler)) {
       std::string hint;
-      size_t best = 3;
+      size_t best = std::max<size_t>(2, sub.handler.size() / 3) + 1;
       for (const auto& name : function_names()) {
-        // A cheap closeness test: same prefix or a short edit.
-        size_t common = 0;
-        while (common < name.size() && common < sub.handler.size() &&
-               name[common] == sub.handler[common])
-          ++common;
-        const size_t d = std::max(name.size(), sub.handler.size()) - common;
+        const size_t d = edit_distance(name, sub.handler);
         if (d < best) {
           best = d;
           hint = fmt::format("; did you mean '{}'?", name);

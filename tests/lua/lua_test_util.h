@@ -52,7 +52,14 @@ struct FixtureOptions {
   int threads = 2;
   bool watch = false;
   std::vector<std::string> persist;  // event types the bus stores
+  config::BusSection bus;            // the bus's defaults
 };
+
+inline FixtureOptions watching() {
+  FixtureOptions o;
+  o.watch = true;
+  return o;
+}
 
 class ScriptFixture {
  public:
@@ -68,7 +75,7 @@ class ScriptFixture {
     }
     auto dead = std::make_unique<WaitableDeadLetters>();
     dead_letters_ = dead.get();
-    bus_ = std::make_unique<bus::EventBus>(io_.io, config::BusSection{}, std::move(dead));
+    bus_ = std::make_unique<bus::EventBus>(io_.io, o.bus, std::move(dead));
     if (store_) {
       // The store as the bus's durable log, as the runtime joins them.
       Status s =

@@ -17,12 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-FixtureOptions watching() {
-  FixtureOptions o;
-  o.watch = true;
-  return o;
-}
-
 std::string versioned(int v) {
   return "local V = " + std::to_string(v) +
          "\nchorus.on('work', function(ev) chorus.publish('handled', {n = ev.data.n, v = V}) "
