@@ -103,6 +103,7 @@ void parse_scripts_section(MapReader& r, ScriptsSection& out) {
     ScriptEntryConfig entry;
     entry.name = name;
     entry.origin = e.origin();
+    e.note("(entry)");
     if (std::string why = check_name(name); !why.empty()) e.bad_value("", why);
     entry.file = name + ".lua";
     e.string("file", entry.file, [](const std::string& v) {

@@ -404,6 +404,10 @@ bool MapReader::json(std::string_view key, std::string& out) {
   return true;
 }
 
+void MapReader::note(std::string value) {
+  ctx_->settings[path_] = std::move(value);
+}
+
 void MapReader::finish() {
   if (!valid_) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {

@@ -116,6 +116,9 @@ class MapReader {
   // true/false, null/~ or numbers become those, everything else strings.
   // ${VAR} is substituted in scalars. Returns true when the key was present.
   bool json(std::string_view key, std::string& out);
+  // Records this mapping itself in the settings (as `value`), so that a
+  // reload sees an entry appear or go even when it sets no key.
+  void note(std::string value);
 
   // Records "unknown key" for every key not read above, with the list of
   // known keys and a did-you-mean hint. Call once, after all reads.

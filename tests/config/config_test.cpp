@@ -57,7 +57,16 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   CHECK(r->host == d.host);
   CHECK(r->log == d.log);
   CHECK(r->bus == d.bus);
-  CHECK(r->store == d.store);
+  // Besides the defaults, host.yaml loads the example scripts and stores the
+  // events they need.
+  StoreSection store = r->store;
+  CHECK(store.persist == std::vector<std::string>{"order.*"});
+  store.persist.clear();
+  CHECK(store == d.store);
+  ScriptsSection scripts = r->scripts;
+  CHECK(scripts.entries.size() == 6);
+  scripts.entries.clear();
+  CHECK(scripts == d.scripts);
 }
 
 TEST_CASE("every example config is valid") {
@@ -176,9 +185,9 @@ TEST_CASE("error: unknown key - with the list and a did-you-mean") {
         "test.yaml:2:3: host.wrkers: unknown key (expected name, data_dir or workers; did "
         "you mean 'workers'?)");
   auto top = errors_of("hots:\n  workers: 2\n");
-  CHECK(
-      top[0] ==
-      "test.yaml:1:1: hots: unknown key (expected host, log, bus or store; did you mean 'host'?)");
+  CHECK(top[0] ==
+        "test.yaml:1:1: hots: unknown key (expected host, log, bus, store or scripts; did you mean "
+        "'host'?)");
 }
 
 TEST_CASE("error: wrong type") {
