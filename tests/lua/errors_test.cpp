@@ -4,7 +4,6 @@
 #include <mutex>
 
 #include <catch2/catch.hpp>
-#include <spdlog/sinks/base_sink.h>
 
 #include "lua/lua_log.h"
 #include "lua/script_check.h"
@@ -14,34 +13,6 @@ using namespace chorus;
 using namespace chorus::test;
 
 namespace {
-
-// Collects the Lua logger's messages.
-class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::vector<std::string> take() {
-    std::lock_guard lock(mutex_);
-    return std::exchange(lines_, {});
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    lines_.emplace_back(msg.payload.data(), msg.payload.size());
-  }
-  void flush_() override {}
-
- private:
-  std::vector<std::string> lines_;
-};
-
-// Installed once, before any io thread of these tests logs.
-CaptureSink& capture() {
-  static std::shared_ptr<CaptureSink> sink = [] {
-    auto s = std::make_shared<CaptureSink>();
-    lua::lua_log().sinks().push_back(s);
-    return s;
-  }();
-  return *sink;
-}
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
@@ -53,7 +24,7 @@ std::string joined(const std::vector<std::string>& lines) {
 }  // namespace
 
 TEST_CASE("errors: a handler error is logged with script:line and a traceback") {
-  CaptureSink& log = capture();
+  LogCapture& log = capture_lua_log();
   (void)log.take();
   ScriptFixture f;
   f.write("e.lua", R"(local function inner(x) return x.y end
@@ -101,7 +72,7 @@ TEST_CASE("errors: a failing script opens its circuit breaker like any subscribe
 }
 
 TEST_CASE("errors: a failing script logs at most 10 calls per 10 s") {
-  CaptureSink& log = capture();
+  LogCapture& log = capture_lua_log();
   (void)log.take();
   FixtureOptions o;
   o.bus.breaker.failure_threshold = 0;  // no breaker: every call fails

@@ -14,9 +14,11 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <rapidjson/document.h>
+#include <spdlog/sinks/base_sink.h>
 
 #include "bus/event_bus.h"
 #include "bus_test_util.h"
+#include "lua/lua_log.h"
 #include "lua/script_host.h"
 #include "runtime/store_bridge.h"
 #include "store/event_store.h"
@@ -47,12 +49,52 @@ class TestIo {
   std::vector<std::thread> threads_;
 };
 
+// The Lua logger's messages, collected. capture_lua_log() installs it once:
+// call it at the start of a test, before any io thread logs.
+class LogCapture final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::vector<std::string> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(lines_, {});
+  }
+  // Waits until a message contains `needle` (messages before it are kept).
+  bool wait_for(std::string_view needle, std::chrono::milliseconds timeout = kWait) {
+    return spin_until(
+        [&] {
+          std::lock_guard lock(mutex_);
+          for (const auto& l : lines_)
+            if (l.find(needle) != std::string::npos) return true;
+          return false;
+        },
+        timeout);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    lines_.emplace_back(msg.payload.data(), msg.payload.size());
+  }
+  void flush_() override {}
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+inline LogCapture& capture_lua_log() {
+  static std::shared_ptr<LogCapture> sink = [] {
+    auto s = std::make_shared<LogCapture>();
+    lua::lua_log().sinks().push_back(s);
+    return s;
+  }();
+  return *sink;
+}
+
 struct FixtureOptions {
   bool store = false;
   int threads = 2;
   bool watch = false;
   std::vector<std::string> persist;  // event types the bus stores
   config::BusSection bus;            // the bus's defaults
+  std::string store_path;            // "": a store in the fixture's temp dir
 };
 
 inline FixtureOptions watching() {
@@ -67,7 +109,7 @@ class ScriptFixture {
     std::filesystem::create_directories(folder());
     if (o.store) {
       store::StoreOptions so;
-      so.path = dir.file("store");
+      so.path = o.store_path.empty() ? dir.file("store") : o.store_path;
       so.durability = store::Durability::kNone;
       auto s = store::EventStore::open(so);
       if (!s.ok()) throw std::runtime_error(s.error().to_string());
