@@ -40,7 +40,8 @@ chorus.on("budget.alert", function(ev)
     d.spent or 0, d.limit or 0, after))
   chorus.after(after, function()
     paused = false
-    chorus.publish("operations.resumed", {reason = "cool-down over", after_ms = after}, {cause = ev})
+    chorus.publish("operations.resumed", {reason = "cool-down over", after_ms = after},
+                   {cause = ev})
     chorus.log.info("cool-down over: operations resumed")
   end)
 end)

@@ -17,7 +17,8 @@
 -- config/host.yaml): that is what the model is rebuilt from.
 --
 -- In:  order.submitted {"order_id","customer","amount",...}    (order_desk)
---      order.validated {...}  order.priced {"order_id","total",...}  order.rejected {"order_id","reason"}
+--      order.validated {...}   order.priced {"order_id","total",...}
+--      order.rejected  {"order_id","reason"}
 --      orders.query    {"customer":"c-3"}                     (a request)
 -- Out: orders.result   {"customer":"c-3","orders":4,"total":812.5,
 --                       "by_status":{"priced":3,"rejected":1}}  (the reply)
@@ -87,7 +88,8 @@ local function rebuild()
   end
   local n = 0
   for _ in pairs(state.orders) do n = n + 1 end
-  chorus.log.info(("read model rebuilt from the store: %d orders up to seq %d"):format(n, state.seq))
+  chorus.log.info(("read model rebuilt from the store: %d orders up to seq %d"):format(
+    n, state.seq))
 end
 chorus.after(0, rebuild)
 
