@@ -1,6 +1,7 @@
 // FilterPool: filter states for evaluating a script's functions on any thread.
 #include "lua/filter_pool.h"
 
+#include <array>
 #include <chrono>
 
 #include <fmt/core.h>
@@ -8,6 +9,23 @@
 #include "lua/lua_log.h"
 
 namespace chorus::lua {
+namespace {
+
+std::atomic<uint64_t> next_pool_id{1};
+
+// This thread's filter states, by pool.
+struct CachedState {
+  uint64_t pool = 0;
+  uint64_t generation = 0;
+  std::shared_ptr<ScriptVersion> state;
+};
+thread_local std::array<CachedState, kThreadFilterStates> tls_states;
+thread_local size_t tls_next = 0;
+
+}  // namespace
+
+FilterPool::FilterPool(std::string script)
+    : script_(std::move(script)), id_(next_pool_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 void FilterPool::update(VersionSpec spec) {
   spec.mode = Mode::kFilter;
@@ -16,7 +34,7 @@ void FilterPool::update(VersionSpec spec) {
   {
     std::lock_guard lock(mu_);
     spec_ = std::move(s);
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
     old.swap(idle_);
   }
   // `old` is destroyed here, outside the lock.
@@ -26,7 +44,7 @@ void FilterPool::clear() {
   std::vector<std::shared_ptr<ScriptVersion>> old;
   std::lock_guard lock(mu_);
   spec_.reset();
-  ++generation_;
+  generation_.fetch_add(1, std::memory_order_release);
   old.swap(idle_);
 }
 
@@ -38,7 +56,7 @@ std::shared_ptr<ScriptVersion> FilterPool::take(uint64_t* generation, Status* er
       *error = Status::Unavailable(fmt::format("script {} is not loaded", script_));
       return nullptr;
     }
-    *generation = generation_;
+    *generation = generation_.load(std::memory_order_relaxed);
     if (!idle_.empty()) {
       auto v = std::move(idle_.back());
       idle_.pop_back();
@@ -59,12 +77,23 @@ void FilterPool::give_back(std::shared_ptr<ScriptVersion> v, uint64_t generation
 }
 
 Result<bool> FilterPool::evaluate(const std::string& function, const Event& ev) {
+  // The fast path: this thread's state for this pool, still current.
+  const uint64_t current = generation_.load(std::memory_order_acquire);
+  for (CachedState& c : tls_states) {
+    if (c.pool != id_) continue;
+    if (c.generation == current && c.state) return c.state->evaluate(function, ev);
+    c = {};  // an older generation: freed
+    break;
+  }
   uint64_t gen = 0;
   Status error;
   auto v = take(&gen, &error);
   if (!v) return error;
   Result<bool> r = v->evaluate(function, ev);
-  give_back(std::move(v), gen);
+  // Keep it for this thread; the state it replaces goes back to its pool.
+  // (A state of another pool it replaces is freed: that pool may be gone.)
+  CachedState& slot = tls_states[tls_next++ % tls_states.size()];
+  slot = {id_, gen, std::move(v)};
   return r;
 }
 

@@ -11,9 +11,13 @@
 // config, constants, helper modules), never of state its handlers change.
 // docs/lua.md "Filters" says so to script authors.
 //
-// The pool starts empty and grows to the number of threads that evaluate at
-// once (at most kMaxIdleFilterStates are kept). A new version of the script
-// (update()) empties it: later evaluations load the new source. Limits are
+// Each thread keeps the filter state it last used for a pool in a small
+// thread-local cache (kThreadFilterStates pools per thread), so a steady
+// publisher evaluates without any lock; other threads take states from the
+// pool (at most kMaxIdleFilterStates kept idle). A new version of the script
+// (update()) bumps the pool's generation: cached and idle states of older
+// generations are dropped at their next use, and later evaluations load the
+// new source. A thread's cached states are freed when it exits. Limits are
 // the script's: a sandboxed filter runs with the JIT off under its CPU and
 // memory limits; an error or a limit makes the evaluation fail (the caller
 // treats that as "do not deliver").
@@ -21,6 +25,7 @@
 // Threading: every member is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -36,10 +41,11 @@
 namespace chorus::lua {
 
 inline constexpr size_t kMaxIdleFilterStates = 16;
+inline constexpr size_t kThreadFilterStates = 4;
 
 class FilterPool {
  public:
-  explicit FilterPool(std::string script) : script_(std::move(script)) {}
+  explicit FilterPool(std::string script);
 
   // The script's current source and settings (mode is set to kFilter).
   void update(VersionSpec spec);
@@ -59,9 +65,10 @@ class FilterPool {
   void give_back(std::shared_ptr<ScriptVersion> v, uint64_t generation);
 
   const std::string script_;
+  const uint64_t id_;                    // process-unique: names the pool in thread caches
+  std::atomic<uint64_t> generation_{0};  // written under mu_
   mutable std::mutex mu_;
-  std::shared_ptr<const VersionSpec> spec_;  // null: not loaded
-  uint64_t generation_ = 0;
+  std::shared_ptr<const VersionSpec> spec_;           // null: not loaded
   std::vector<std::shared_ptr<ScriptVersion>> idle_;  // of generation_
   std::set<std::string> in_use_;
 };

@@ -249,19 +249,20 @@ EventPtr to_event_ptr(lua_State* L, int index) {
   return e->owned;
 }
 
-void push_lendable_event(lua_State* L) {
+struct LentEvent : LuaEvent {};
+
+LentEvent* push_lendable_event(lua_State* L) {
   LuaEvent* e = new_event_object(L);
   e->lendable = true;
+  return static_cast<LentEvent*>(e);
 }
 
-void lend_event(lua_State* L, int index, const Event* ev) {
-  auto* e = static_cast<LuaEvent*>(lua_touserdata(L, index));
+void lend_event(LentEvent* e, const Event* ev) noexcept {
   e->lent = ev;
   e->cached = false;  // a new cache table on first data access
 }
 
-void give_back_event(lua_State* L, int index) {
-  auto* e = static_cast<LuaEvent*>(lua_touserdata(L, index));
+void give_back_event(LentEvent* e) noexcept {
   e->lent = nullptr;
   e->cached = false;
 }

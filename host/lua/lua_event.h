@@ -33,10 +33,12 @@ const Event* to_event(lua_State* L, int index);
 // Same, as a counted reference (null for a lent event: use to_event()).
 EventPtr to_event_ptr(lua_State* L, int index);
 
-// A reusable event object for filters: push once and keep it referenced;
-// lend() points it at an event for one call, give_back() empties it.
-void push_lendable_event(lua_State* L);
-void lend_event(lua_State* L, int index, const Event* ev);
-void give_back_event(lua_State* L, int index);
+// A reusable event object for filters: push once and keep it referenced (it
+// is freed with the state); lend_event() points it at an event for one
+// call, give_back_event() empties it. Both are plain pointer writes.
+struct LentEvent;
+LentEvent* push_lendable_event(lua_State* L);
+void lend_event(LentEvent* e, const Event* ev) noexcept;
+void give_back_event(LentEvent* e) noexcept;
 
 }  // namespace chorus::lua

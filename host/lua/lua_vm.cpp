@@ -2,6 +2,7 @@
 #include "lua/lua_vm.h"
 
 #include <cstring>
+#include <ctime>
 
 #include <fmt/core.h>
 #include <lua.hpp>
@@ -11,7 +12,7 @@
 namespace chorus::lua {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = CoarseClock;
 
 // The chunk name of the sandbox's own Lua code (sandbox.cpp): its frames are
 // never "where" a script was.
@@ -25,6 +26,12 @@ int panic(lua_State* L) {
 }
 
 }  // namespace
+
+CoarseClock::time_point CoarseClock::now() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return time_point(duration(static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec));
+}
 
 std::string format_bytes(uint64_t n) {
   if (n >= (1ull << 30) && n % (1ull << 30) == 0) return fmt::format("{} GiB", n >> 30);
@@ -126,11 +133,13 @@ void LuaVm::collect_if_needed() {
 }
 
 LuaVm::Slice::Slice(LuaVm& vm, std::chrono::nanoseconds remaining, lua_State* running) noexcept
-    : vm_(vm), start_(Clock::now()) {
+    : vm_(vm) {
   vm_.enforcing_ = true;
   vm_.running_ = running != nullptr ? running : vm.L_;
-  if (vm_.limits_.cpu.count() > 0)
+  if (vm_.limits_.cpu.count() > 0) {
+    start_ = Clock::now();
     vm_.deadline_ = start_ + std::max(remaining, std::chrono::nanoseconds(0));
+  }
 }
 
 LuaVm::Slice::~Slice() {
@@ -140,6 +149,7 @@ LuaVm::Slice::~Slice() {
 }
 
 std::chrono::nanoseconds LuaVm::Slice::elapsed() const noexcept {
+  if (vm_.limits_.cpu.count() == 0) return std::chrono::nanoseconds(0);
   return Clock::now() - start_;
 }
 

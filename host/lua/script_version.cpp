@@ -332,33 +332,37 @@ void ScriptVersion::shutdown() {
 
 Result<bool> ScriptVersion::evaluate(const std::string& function, const Event& ev) {
   lua_State* L = vm_->state();
-  auto it = filter_refs_.find(function);
-  if (it == filter_refs_.end()) {
+  int ref = -2;
+  for (const auto& [name, r] : filter_refs_) {
+    if (name == function) {
+      ref = r;
+      break;
+    }
+  }
+  if (ref == -2) {
     if (!has_function(function))
       return Status::NotFound(
           fmt::format("{} defines no global function '{}'", spec_.path, function));
     push_environment(L);
     lua_getfield(L, -1, function.c_str());
-    const int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 1);
-    it = filter_refs_.emplace(function, ref).first;
+    filter_refs_.emplace_back(function, ref);
   }
-  if (lent_event_ref_ == -2) {
-    push_lendable_event(L);
-    lent_event_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (lent_event_ == nullptr) {
+    lua_settop(L, 0);
+    lent_event_ = push_lendable_event(L);  // stays at index 1
   }
   vm_->clear_stop();
-  lua_rawgeti(L, LUA_REGISTRYINDEX, it->second);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, lent_event_ref_);
-  lend_event(L, -1, &ev);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_pushvalue(L, 1);
+  lend_event(lent_event_, &ev);
   int status;
   {
     LuaVm::Slice slice(*vm_, budget());
     status = lua_pcall(L, 1, 1, 0);
   }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, lent_event_ref_);
-  give_back_event(L, -1);
-  lua_pop(L, 1);
+  give_back_event(lent_event_);
   if (status != 0) {
     std::string msg;
     if (vm_->stop_reason() != StopReason::kNone) {

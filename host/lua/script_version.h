@@ -184,9 +184,10 @@ class ScriptVersion : public std::enable_shared_from_this<ScriptVersion> {
   bool retired_ = false;
   std::function<void()> on_idle_;
   std::vector<Declared> declared_;
-  // Filter mode: function references by name, and the lent event object.
-  std::map<std::string, int, std::less<>> filter_refs_;
-  int lent_event_ref_ = -2;
+  // Filter mode: function references by name (a few, so a flat list), and
+  // the lent event object (kept at index 1 of the main stack).
+  std::vector<std::pair<std::string, int>> filter_refs_;
+  struct LentEvent* lent_event_ = nullptr;
   // Error log throttle.
   std::chrono::steady_clock::time_point errors_window_{};
   int errors_in_window_ = 0;
