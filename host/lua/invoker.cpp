@@ -52,6 +52,7 @@ lua_State* Invoker::take_coroutine(int* ref) {
   }
   lua_State* L = vm_.state();
   lua_State* co = lua_newthread(L);
+  mark_host_thread(L, -1);
   *ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return co;
 }

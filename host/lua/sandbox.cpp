@@ -21,7 +21,8 @@ namespace {
 // Registry keys (addresses, so scripts cannot name them).
 const char kEnvKey = 0;
 const char kLoadedKey = 0;
-const char kLoadingMarker = 0;  // require() in progress for a module
+const char kLoadingMarker = 0;   // require() in progress for a module
+const char kHostThreadsKey = 0;  // weak set of the invocations' coroutines
 
 constexpr const char* kTrustedHint =
     "mark the script `trusted: true` in YAML for the full standard library";
@@ -65,10 +66,12 @@ constexpr const char* kLibraries[] = {"string", "table", "math", "bit", "corouti
 constexpr const char* kRefusedModules[] = {"ffi", "jit", "io", "debug", "package"};
 
 // pcall/xpcall/coroutine wrappers (see sandbox.h). Arguments: the
-// environment, the real pcall, xpcall, coroutine.create/resume/yield/status,
-// stopped(), rethrow() and the host-wait marker.
+// environment, the real pcall, xpcall, coroutine.create/resume/yield/status/
+// running, stopped(), rethrow(), is_host_thread() and the host-wait marker.
 constexpr std::string_view kPrelude = R"lua(
-local env, pcall_, xpcall_, create, resume_, yield_, status, stopped, rethrow, HOST = ...
+local env, pcall_, xpcall_, create, resume_, yield_, status, running, stopped, rethrow,
+      is_host_thread, HOST = ...
+local error = error
 
 local function checked(ok, ...)
   if not ok and stopped() then rethrow() end
@@ -95,6 +98,15 @@ env.coroutine.resume = resume
 env.coroutine.wrap = function(f)
   local co = create(f)
   return function(...) return unwrap(resume(co, ...)) end
+end
+-- A handler is not a coroutine of the script's: yielding it is an error
+-- (one pcall can catch), not a suspension nobody would resume.
+env.coroutine.yield = function(...)
+  if is_host_thread(running()) then
+    error("coroutine.yield() outside a coroutine: a handler cannot yield itself (run the " ..
+          "code in coroutine.wrap, or wait with chorus.sleep or chorus.request)", 2)
+  end
+  return yield_(...)
 end
 )lua";
 
@@ -171,6 +183,13 @@ int l_print(lua_State* L) {
   }
   if (st->print) st->print(line);
   return 0;
+}
+
+int l_is_host_thread(lua_State* L) {
+  push_registry(L, &kHostThreadsKey);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, -2);
+  return 1;
 }
 
 int l_stopped(lua_State* L) {
@@ -376,13 +395,14 @@ void open_sandboxed(lua_State* L, SandboxState* state) {
   lua_getfield(L, G, "xpcall");
   lua_getfield(L, G, "coroutine");
   const int co = lua_gettop(L);
-  for (const char* f : {"create", "resume", "yield", "status"})
+  for (const char* f : {"create", "resume", "yield", "status", "running"})
     lua_getfield(L, co, f);
   lua_remove(L, co);
   lua_pushcfunction(L, l_stopped);
   lua_pushcfunction(L, l_rethrow);
+  lua_pushcfunction(L, l_is_host_thread);
   lua_pushlightuserdata(L, const_cast<char*>(&kHostYield));
-  lua_call(L, 10, 0);
+  lua_call(L, 12, 0);
 
   set_denied(L, E, "", kDeniedGlobals);
 
@@ -425,11 +445,30 @@ void open_trusted(lua_State* L, SandboxState* state) {
 
 void open_sandbox(lua_State* L, SandboxState* state) {
   LuaVm::of(L).open_standard_libraries();
+  lua_newtable(L);  // the invocations' coroutines, weak keys
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  set_registry(L, &kHostThreadsKey);
   if (state->trust == Trust::kTrusted) {
     open_trusted(L, state);
   } else {
     open_sandboxed(L, state);
   }
+}
+
+void mark_host_thread(lua_State* L, int index) {
+  if (index < 0) index = lua_gettop(L) + index + 1;
+  push_registry(L, &kHostThreadsKey);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushvalue(L, index);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
 }
 
 void push_environment(lua_State* L) {

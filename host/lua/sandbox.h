@@ -65,6 +65,11 @@ void set_module(lua_State* L, const char* name);
 // returns the message ("scripts/x.lua:3: '=' expected near 'end'").
 Status load_text_chunk(lua_State* L, std::string_view source, const std::string& display);
 
+// Marks the coroutine at `index` as one the host runs invocations in: a
+// sandboxed coroutine.yield() in it (not in a coroutine of the script's
+// own) raises an error that pcall can catch, instead of suspending the call.
+void mark_host_thread(lua_State* L, int index);
+
 // Pushes the text of the value at `index` as print() shows it (tostring
 // with __tostring); used by print and chorus.log.
 void push_display_string(lua_State* L, int index);

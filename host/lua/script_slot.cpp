@@ -157,6 +157,9 @@ Result<bus::SubscriptionId> ScriptSlot::subscribe(const Declared& d, int key_id,
           "{}: a durable subscription takes one pattern (got {})", d.label, d.patterns.size()));
     bus::DurableOptions o;
     o.subscriber_id = *sub_id;
+    // The member's name in the consumer group (the store allows
+    // [A-Za-z0-9._:-]); stable across reloads and restarts.
+    o.consumer = fmt::format("script:{}:{}", spec_.name, key_id);
     if (filter) {
       return bus->subscribe_durable(
           d.durable_group, d.patterns[0],

@@ -297,3 +297,198 @@ chorus.publish("reg", out)
                                            ": discovery is not available in this host"));
   }
 }
+
+TEST_CASE("chorus.on with a queue group shares events; durable reads stored events") {
+  FixtureOptions o;
+  o.store = true;
+  o.persist = {"job.*"};
+  ScriptFixture f(o);
+  auto worker = [](const std::string& me) {
+    return "chorus.on('job.*', function(ev) chorus.publish('done', {by = '" + me +
+           "', n = ev.data.n}) end, {queue = 'workers'})\n"
+           "chorus.on('job.*', function(ev) chorus.publish('audited', {by = '" +
+           me + "', n = ev.data.n}) end, {durable = 'audit-" + me + "'})\n";
+  };
+  f.write("w1.lua", worker("w1"));
+  f.write("w2.lua", worker("w2"));
+  Recorder& done = f.record("done");
+  Recorder& audited = f.record("audited");
+  f.start({ScriptFixture::spec("w1"), ScriptFixture::spec("w2")});
+  for (int i = 1; i <= 20; ++i)
+    f.publish("job.run", "{\"n\":" + std::to_string(i) + "}");
+  REQUIRE(done.wait_count(20));
+  // Each job once in the group, both members used.
+  std::set<int> jobs;
+  std::set<std::string> members;
+  for (const auto& e : done.entries()) {
+    auto d = data_of(e.event);
+    jobs.insert(d["n"].GetInt());
+    members.insert(str(d["by"]));
+  }
+  CHECK(jobs.size() == 20);
+  CHECK(members.size() == 2);
+  // Each durable group (one per script) reads every stored job.
+  INFO(audited.size());
+  REQUIRE(audited.wait_count(40));
+  std::map<std::string, int> per;
+  for (const auto& e : audited.entries())
+    per[str(data_of(e.event)["by"])]++;
+  CHECK(per["w1"] == 20);
+  CHECK(per["w2"] == 20);
+}
+
+TEST_CASE("chorus.store: append with expected versions, read by stream, type and correlation") {
+  FixtureOptions o;
+  o.store = true;
+  ScriptFixture f(o);
+  f.write("ledger.lua", R"(
+chorus.on("go", function(ev)
+  local out = {}
+  local a = assert(chorus.store.append("acct-1", "acct.opened", {owner = "ann"},
+                                       {expected_version = "no_stream"}))
+  local b = assert(chorus.store.append("acct-1", "acct.credited", {amount = 5},
+                                       {expected_version = a.version}))
+  local none, err = chorus.store.append("acct-1", "acct.credited", {amount = 9},
+                                        {expected_version = 1})
+  out.versions = {a.version, b.version}
+  out.seq_grows = b.seq > a.seq
+  out.conflict = none == nil and err
+  local events, more = chorus.store.read{stream = "acct-1"}
+  out.stream_types = {events[1].type, events[2].type}
+  out.stream_versions = {events[1].version, events[2].version}
+  out.more = more
+  out.owner = events[1].data.owner
+  out.caused = events[1].causation_id == ev.id
+  local back = chorus.store.read{stream = "acct-1", backward = true, limit = 1}
+  out.last = back[1].type
+  local typed = chorus.store.read{type = "acct.*"}
+  out.typed = #typed
+  local timeline = chorus.store.read{correlation = ev.correlation_id}
+  out.timeline = #timeline
+  local page, next_from = chorus.store.read{stream = "acct-1", limit = 1}
+  out.paged = #page == 1 and next_from == 2
+  local ok, rerr = pcall(function() chorus.store.read{stream = "a", type = "b"} end)
+  out.read_error = rerr
+  chorus.publish("ledger", out)
+end)
+)");
+  Recorder& ledger = f.record("ledger");
+  f.start({ScriptFixture::spec("ledger")});
+  f.publish("go", "{}", Priority::kNormal, "corr-ledger");
+  REQUIRE(ledger.wait_count(1));
+  auto d = data_of(ledger.entries()[0].event);
+  CHECK(d["versions"][0].GetInt() == 1);
+  CHECK(d["versions"][1].GetInt() == 2);
+  CHECK(d["seq_grows"].GetBool());
+  CHECK_THAT(str(d["conflict"]), Catch::StartsWith("conflict"));
+  CHECK(str(d["stream_types"][0]) == "acct.opened");
+  CHECK(str(d["stream_types"][1]) == "acct.credited");
+  CHECK(d["stream_versions"][1].GetInt() == 2);
+  CHECK_FALSE(d.HasMember("more"));
+  CHECK(str(d["owner"]) == "ann");
+  CHECK(d["caused"].GetBool());
+  CHECK(str(d["last"]) == "acct.credited");
+  CHECK(d["typed"].GetInt() == 2);
+  CHECK(d["timeline"].GetInt() == 2);
+  CHECK(d["paged"].GetBool());
+  CHECK_THAT(str(d["read_error"]), Catch::Contains("give one of stream, type or correlation"));
+}
+
+TEST_CASE("chorus.store: snapshot and load_snapshot") {
+  FixtureOptions o;
+  o.store = true;
+  ScriptFixture f(o);
+  f.write("snap.lua", R"(
+local before = chorus.store.load_snapshot("counter-1")
+chorus.on("go", function()
+  local r = assert(chorus.store.append("counter-1", "counter.bumped", {n = 1}))
+  local ok, err = chorus.store.snapshot("counter-1", r.version, {count = 41, tags = {"a"}})
+  local state, version = chorus.store.load_snapshot("counter-1")
+  local bad, berr = chorus.store.snapshot("no-such-stream", 1, {})
+  chorus.publish("snap", {before = before == nil, ok = ok, err = err, count = state.count,
+                          tag = state.tags[1], version = version, bad = bad == nil,
+                          berr = berr})
+end)
+)");
+  Recorder& snap = f.record("snap");
+  f.start({ScriptFixture::spec("snap")});
+  f.publish("go");
+  REQUIRE(snap.wait_count(1));
+  auto d = data_of(snap.entries()[0].event);
+  CHECK(d["before"].GetBool());
+  CHECK(d["ok"].GetBool());
+  CHECK(d["count"].GetInt() == 41);
+  CHECK(str(d["tag"]) == "a");
+  CHECK(d["version"].GetInt() == 1);
+  CHECK(d["bad"].GetBool());
+  CHECK_THAT(str(d["berr"]),
+             Catch::StartsWith("not_found: snapshot: stream 'no-such-stream' does not exist"));
+}
+
+TEST_CASE("chorus.publish{wait = true}, and waits from nested coroutines") {
+  FixtureOptions o;
+  o.store = true;
+  o.persist = {"stored.*"};
+  ScriptFixture f(o);
+  f.write("w.lua", R"(
+chorus.on("calc.request", function(req) chorus.reply(req, {x = req.data.x * 2}) end)
+chorus.on("go", function()
+  local id, err = chorus.publish("stored.thing", {a = 1}, {wait = true})
+  -- A generator that waits for the host inside coroutine.wrap.
+  local gen = coroutine.wrap(function()
+    for i = 1, 3 do
+      local r = chorus.request("calc.request", {x = i})
+      coroutine.yield(r.data.x)
+    end
+  end)
+  local got = {gen(), gen(), gen()}
+  chorus.publish("result", {id = id, err = err, got = got})
+end)
+)");
+  Recorder& result = f.record("result");
+  f.start({ScriptFixture::spec("w")});
+  f.publish("go");
+  REQUIRE(result.wait_count(1));
+  auto d = data_of(result.entries()[0].event);
+  CHECK(str(d["id"]).size() == 36);
+  CHECK_FALSE(d.HasMember("err"));
+  REQUIRE(d["got"].Size() == 3);
+  CHECK(d["got"][0].GetInt() == 2);
+  CHECK(d["got"][2].GetInt() == 6);
+  // The waited-for publish was stored.
+  auto page = f.store().read_types("stored.*");
+  REQUIRE(page.ok());
+  CHECK(page->events.size() == 1);
+}
+
+TEST_CASE("waiting is refused where it cannot work, with a clear error") {
+  ScriptFixture f;
+  f.write("nowait.lua", R"(
+chorus.on("go", function()
+  local out = {}
+  local ok, err = pcall(function()
+    table.sort({3, 2, 1}, function(a, b) chorus.sleep(1) return a < b end)
+  end)
+  out.sort = err
+  ok, err = pcall(function() coroutine.yield() end)
+  out.yield = err
+  -- Inside a coroutine of the script's own, yield is fine.
+  out.inner = coroutine.wrap(function() coroutine.yield(7) end)()
+  chorus.publish("result", out)
+end)
+chorus.on("bare", function() coroutine.yield() end)
+)");
+  Recorder& result = f.record("result");
+  f.start({ScriptFixture::spec("nowait")});
+  f.publish("go");
+  REQUIRE(result.wait_count(1));
+  auto d = data_of(result.entries()[0].event);
+  CHECK_THAT(str(d["sort"]), Catch::Contains("chorus.sleep cannot wait inside a call made from C"));
+  CHECK_THAT(str(d["yield"]), Catch::Contains("nowait.lua:8: coroutine.yield() outside a "
+                                              "coroutine: a handler cannot yield itself"));
+  CHECK(d["inner"].GetInt() == 7);
+  f.publish("bare");
+  REQUIRE(f.dead_letters().wait_size(1));
+  CHECK_THAT(f.dead_letters().all().at(0).reason,
+             Catch::Contains("coroutine.yield() outside a coroutine"));
+}

@@ -56,6 +56,11 @@ TEST_CASE("reload: 20 rewrites under a steady stream; every event handled exactl
     REQUIRE(reloaded.wait_count(static_cast<size_t>(v - 1)));
     CHECK(version_of(reloaded.entries().back().event) == v);
   }
+  // Keep publishing until the last version has handled something.
+  REQUIRE(spin_until([&] {
+    const auto e = handled.entries();
+    return !e.empty() && data_of(e.back().event)["v"].GetInt() == 21;
+  }));
   stop.store(true);
   publisher.join();
   const int total = published.load();
