@@ -23,14 +23,6 @@ EventPtr built(lua_State* L, const char* fn, const EventBuilder& b) {
   return *ev;
 }
 
-// Pushes `nil, "<code>: <message>"`.
-int push_failure(lua_State* co, const Status& s) {
-  lua_pushnil(co);
-  const std::string text = s.to_string();
-  lua_pushlstring(co, text.data(), text.size());
-  return 2;
-}
-
 // chorus.publish(type [, data [, opts]]) -> id
 int l_publish(lua_State* L) {
   constexpr const char* fn = "chorus.publish";

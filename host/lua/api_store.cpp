@@ -21,13 +21,6 @@ store::EventStore& store_of(lua_State* L, ScriptVersion& v, const char* fn) {
   return *v.services().store;
 }
 
-int push_failure(lua_State* co, const Status& s) {
-  lua_pushnil(co);
-  const std::string text = s.to_string();
-  lua_pushlstring(co, text.data(), text.size());
-  return 2;
-}
-
 store::ExpectedVersion expected_of(lua_State* L, int opts, const char* fn) {
   if (!lua_istable(L, opts)) return store::ExpectedVersion::any();
   lua_getfield(L, opts, "expected_version");

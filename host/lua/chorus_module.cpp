@@ -76,6 +76,13 @@ std::chrono::milliseconds check_millis(lua_State* L, int index, const char* fn, 
   return std::chrono::milliseconds(static_cast<int64_t>(std::ceil(ms)));
 }
 
+int push_failure(lua_State* L, const Status& s) {
+  lua_pushnil(L);
+  const std::string text = s.to_string();
+  lua_pushlstring(L, text.data(), text.size());
+  return 2;
+}
+
 void refuse_while_loading(lua_State* L, const char* fn) {
   if (ScriptVersion::of(L).loading())
     luaL_error(L,

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/event.h"
+#include "core/status.h"
 
 struct lua_State;
 
@@ -46,6 +47,10 @@ std::string opt_string(lua_State* L, int index, const char* fn, const char* key)
 std::chrono::milliseconds check_millis(lua_State* L, int index, const char* fn, double min);
 // Raises "<fn> cannot wait while the script loads ..." during loading.
 void refuse_while_loading(lua_State* L, const char* fn);
+
+// Pushes `nil, "<code>: <message>"` (a call's failure as Lua values) and
+// returns 2.
+int push_failure(lua_State* L, const Status& s);
 
 // An event built from a script's call: type, data (the value at
 // `data_index`: a table/number/boolean is encoded as JSON, a string is sent

@@ -194,25 +194,24 @@ void LuaVm::raise_stop(lua_State* L) {
   __builtin_unreachable();
 }
 
-void LuaVm::stop(lua_State* L, StopReason why, int level) {
+void LuaVm::stop(lua_State* L, StopReason why) {
   if (stop_ == StopReason::kNone) {
     stop_ = why;
     stop_message_.clear();
-    (void)level;
   }
   raise_stop(L);
 }
 
 void LuaVm::check_deadline(lua_State* L) {
   if (stop_ != StopReason::kNone && enforcing_) raise_stop(L);
-  if (Clock::now() > deadline_) stop(L, StopReason::kCpu, 0);
+  if (Clock::now() > deadline_) stop(L, StopReason::kCpu);
 }
 
 void LuaVm::hook(lua_State* L, lua_Debug*) {
   LuaVm& vm = of(L);
   if (!vm.enforcing_) return;
   if (vm.stop_ != StopReason::kNone) vm.raise_stop(L);
-  if (Clock::now() > vm.deadline_) vm.stop(L, StopReason::kCpu, 0);
+  if (Clock::now() > vm.deadline_) vm.stop(L, StopReason::kCpu);
   if (vm.gc_at_ != 0 && vm.used_ > vm.gc_at_) vm.collect_if_needed();
 }
 

@@ -124,7 +124,7 @@ class LuaVm {
   static void* alloc(void* ud, void* ptr, size_t osize, size_t nsize);
   void apply_jit_mode();
   static void hook(lua_State* L, lua_Debug* ar);
-  [[noreturn]] void stop(lua_State* L, StopReason why, int level);
+  [[noreturn]] void stop(lua_State* L, StopReason why);
   void update_gc_threshold() noexcept;
 
   VmLimits limits_;

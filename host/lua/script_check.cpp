@@ -13,15 +13,6 @@
 namespace chorus::lua {
 namespace {
 
-int line_of(const std::string& message, const std::string& path) {
-  if (!message.starts_with(path + ":")) return 0;
-  size_t i = path.size() + 1;
-  int line = 0;
-  while (i < message.size() && message[i] >= '0' && message[i] <= '9')
-    line = line * 10 + (message[i++] - '0');
-  return i < message.size() && message[i] == ':' ? line : 0;
-}
-
 // "host.yaml:40:9: scripts..." -> file "host.yaml", line 40.
 void locate(ScriptProblem& p, const std::string& origin) {
   const auto c1 = origin.find(':');

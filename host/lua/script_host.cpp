@@ -27,16 +27,6 @@ double millis(std::chrono::nanoseconds d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-// The line of "path:LINE: message", or 0.
-int line_of(const std::string& message, const std::string& path) {
-  if (!message.starts_with(path + ":")) return 0;
-  size_t i = path.size() + 1;
-  int line = 0;
-  while (i < message.size() && message[i] >= '0' && message[i] <= '9')
-    line = line * 10 + (message[i++] - '0');
-  return i < message.size() && message[i] == ':' ? line : 0;
-}
-
 // Scripts whose functions other scripts' YAML subscriptions use as filters
 // load first.
 std::vector<ScriptSpec> in_load_order(const std::vector<ScriptSpec>& scripts) {

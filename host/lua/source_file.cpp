@@ -67,6 +67,15 @@ std::string display_folder(std::string folder) {
   return folder;
 }
 
+int line_of(const std::string& message, const std::string& path) {
+  if (!message.starts_with(path + ":")) return 0;
+  size_t i = path.size() + 1;
+  int line = 0;
+  while (i < message.size() && message[i] >= '0' && message[i] <= '9')
+    line = line * 10 + (message[i++] - '0');
+  return i < message.size() && message[i] == ':' ? line : 0;
+}
+
 std::string content_hash(std::string_view source) {
   // FNV-1a, 64 bits: stable across builds and versions (core/hash.h is not).
   uint64_t h = 0xcbf29ce484222325ULL;

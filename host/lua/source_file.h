@@ -24,6 +24,9 @@ std::string real_path(const std::string& path);
 // becomes "scripts", "" and "./" become ".".
 std::string display_folder(std::string folder);
 
+// The line of a message "<path>:LINE: ...", or 0.
+int line_of(const std::string& message, const std::string& path);
+
 // The content hash of `source` (FNV-1a 64, 16 hex digits; stable across
 // builds) for logs and system.script.reloaded events.
 std::string content_hash(std::string_view source);
