@@ -308,10 +308,7 @@ int l_require(lua_State* L) {
       lua_pushstring(L, s.message().c_str());
       return lua_error(L);
     }
-    bool known = false;
-    for (const auto& m : st->modules)
-      known = known || m == real;
-    if (!known) st->modules.push_back(real);
+    st->add_module(real);
   }
   // Run the module with the loading marker set, so that a loop is named.
   lua_pushlightuserdata(L, const_cast<char*>(&kLoadingMarker));
@@ -456,6 +453,18 @@ void open_sandbox(lua_State* L, SandboxState* state) {
   } else {
     open_sandboxed(L, state);
   }
+}
+
+void SandboxState::add_module(const std::string& real_path) {
+  std::lock_guard lock(modules_mu_);
+  for (const auto& m : modules_)
+    if (m == real_path) return;
+  modules_.push_back(real_path);
+}
+
+std::vector<std::string> SandboxState::modules() const {
+  std::lock_guard lock(modules_mu_);
+  return modules_;
 }
 
 void mark_host_thread(lua_State* L, int index) {

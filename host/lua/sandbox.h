@@ -25,6 +25,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,10 +44,17 @@ extern const char kHostYield;
 // The sandbox's per-state data; must outlive the state.
 struct SandboxState {
   Trust trust = Trust::kSandboxed;
-  std::string folder;                // as configured ("scripts"): chunk names and messages
-  std::string folder_real;           // realpath of the folder: the require boundary
-  std::vector<std::string> modules;  // real paths of the modules required
+  std::string folder;       // as configured ("scripts"): chunk names and messages
+  std::string folder_real;  // realpath of the folder: the require boundary
+  // Real paths of the modules required (also from handlers, on the script's
+  // executor, while the host's control thread reads them for the watcher).
+  void add_module(const std::string& real_path);
+  std::vector<std::string> modules() const;
   std::function<void(std::string_view)> print;  // where print() goes
+
+ private:
+  mutable std::mutex modules_mu_;
+  std::vector<std::string> modules_;
 };
 
 // Opens the libraries and builds the script environment (kept in the

@@ -122,7 +122,7 @@ std::shared_ptr<ScriptVersion> ScriptVersion::load(VersionSpec spec, ScriptServi
 std::vector<std::string> ScriptVersion::files() const {
   std::vector<std::string> out;
   if (!spec_.real_path.empty()) out.push_back(spec_.real_path);
-  for (const auto& m : sandbox_.modules)
+  for (const auto& m : sandbox_.modules())
     out.push_back(m);
   return out;
 }

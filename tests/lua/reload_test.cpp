@@ -205,6 +205,25 @@ TEST_CASE("reload: a required module's change reloads the scripts that use it") 
   CHECK(str(data_of(greeted.entries()[1].event)["text"]) == "bonjour");
 }
 
+TEST_CASE("reload: a module required from a handler is tracked too") {
+  ScriptFixture f(watching());
+  f.write("lazy/words.lua", "return {word = 'one'}\n");
+  f.write("lazy_user.lua",
+          "chorus.on('say', function() chorus.publish('said', {w = require('lazy.words').word}) "
+          "end)\n");
+  Recorder& said = f.record("said");
+  Recorder& reloaded = f.record("system.script.reloaded");
+  f.start({ScriptFixture::spec("lazy_user")});
+  f.publish("say");
+  REQUIRE(said.wait_count(1));
+  CHECK(str(data_of(said.entries()[0].event)["w"]) == "one");
+  f.write("lazy/words.lua", "return {word = 'two'}\n");
+  REQUIRE(reloaded.wait_count(1));
+  f.publish("say");
+  REQUIRE(said.wait_count(2));
+  CHECK(str(data_of(said.entries()[1].event)["w"]) == "two");
+}
+
 TEST_CASE("reload: a file written without changes, or removed, keeps the running version") {
   ScriptFixture f(watching());
   f.write("same.lua", versioned(1));
