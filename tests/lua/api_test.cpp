@@ -60,7 +60,7 @@ end)
              Catch::Contains("data must be a table, string, number or boolean (got a function)"));
 }
 
-TEST_CASE("chorus.request waits for the reply without holding a thread; chorus.reply answers") {
+TEST_CASE("chorus.request waits for the reply without holding a thread, chorus.reply answers") {
   ScriptFixture f;
   f.write("server.lua", R"(
 chorus.on("calc.request", function(req)
@@ -298,7 +298,7 @@ chorus.publish("reg", out)
   }
 }
 
-TEST_CASE("chorus.on with a queue group shares events; durable reads stored events") {
+TEST_CASE("chorus.on with a queue group shares events, durable reads stored events") {
   FixtureOptions o;
   o.store = true;
   o.persist = {"job.*"};

@@ -89,7 +89,7 @@ TEST_CASE("errors: a failing script logs at most 10 calls per 10 s") {
   CHECK(failures == 10);
 }
 
-TEST_CASE("errors: load errors name the line; the script stays unloaded") {
+TEST_CASE("errors: load errors name the line, the script stays unloaded") {
   ScriptFixture f;
   f.write("syntax.lua", "chorus.on('go', function()\n  x = = 1\nend)\n");
   f.write("toplevel.lua", "local cfg = nil\n\nlocal limit = cfg.limit\n");

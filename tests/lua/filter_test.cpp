@@ -84,7 +84,7 @@ TEST_CASE("filter: unknown scripts and functions are named") {
              Catch::Contains("script high_value defines no global function 'hi_value'"));
 }
 
-TEST_CASE("filter: an error or a runaway filter counts as no; the host goes on") {
+TEST_CASE("filter: an error or a runaway filter counts as no, the host goes on") {
   ScriptFixture f;
   f.write("high_value.lua", kHighValue);
   auto spec = ScriptFixture::spec("high_value");

@@ -88,7 +88,7 @@ TEST_CASE("limits: a runaway recursion stops with a stack overflow at script:lin
   CHECK_THAT(r.run(), Catch::Contains("victim.lua:3: stack overflow"));
 }
 
-TEST_CASE("limits: a huge allocation stops at the memory limit; the state recovers") {
+TEST_CASE("limits: a huge allocation stops at the memory limit, the state recovers") {
   // CPU limits long enough that memory runs out first.
   SECTION("a growing table") {
     Runaway r("    local t = {}\n    for i = 1, 1e9 do t[i] = {i} end", 5000ms);

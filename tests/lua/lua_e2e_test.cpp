@@ -45,7 +45,7 @@ constexpr const char* kEntries = R"(    ticker: {}
 
 }  // namespace
 
-TEST_CASE("e2e: a script reacts to events; the edited script takes over while the host runs") {
+TEST_CASE("e2e: a script reacts to events, the edited script takes over while the host runs") {
   TempDir dir;
   dir.write("scripts/ticker.lua", kTicker);
   dir.write("scripts/reactor.lua", reactor("v1"));

@@ -29,7 +29,7 @@ int64_t version_of(const EventPtr& e) {
 
 }  // namespace
 
-TEST_CASE("reload: 20 rewrites under a steady stream; every event handled exactly once") {
+TEST_CASE("reload: 20 rewrites under a steady stream, every event handled exactly once") {
   ScriptFixture f(watching());
   f.write("stream.lua", versioned(1));
   Recorder& handled = f.record("handled");
@@ -92,7 +92,7 @@ TEST_CASE("reload: 20 rewrites under a steady stream; every event handled exactl
   CHECK(*versions.rbegin() == 21);
 }
 
-TEST_CASE("reload: a syntax error keeps the previous version; fixing the file reloads it") {
+TEST_CASE("reload: a syntax error keeps the previous version, fixing the file reloads it") {
   ScriptFixture f(watching());
   f.write("s.lua", versioned(1));
   Recorder& handled = f.record("handled");
