@@ -49,22 +49,19 @@ bench: build
 	cmake --build $(BUILD_DIR) --target benchmarks -j $(JOBS)
 	@for b in $(BUILD_DIR)/bench/*; do [ -x "$$b" ] && "$$b"; done
 
-# libFuzzer targets (clang), each run for FUZZ_SECONDS from the committed seed
-# corpus; new inputs go to a temporary directory, never into the repository.
+# libFuzzer targets (clang, ASan + UBSan), each run for FUZZ_SECONDS from the
+# committed seed corpus by tests/fuzz/run_fuzzers.sh; new inputs go to a
+# temporary directory, never into the repository. It fails (and so this target
+# and CI) when a target finds a crash, leak, timeout or OOM, and prints the
+# artifact and the command that reproduces it. FUZZERS=cloudevent runs one.
 FUZZ_SECONDS ?= 30
-FUZZERS = event_record cloudevent topic config store_value
+FUZZERS ?= event_record cloudevent cloudevent_data topic config store_value
 fuzz:
 	@CHORUS_EXTRA_PACKAGES="clang libclang-rt-14-dev" ./.ci/install-deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCHORUS_BUILD_FUZZ=ON -DCHORUS_BUILD_TESTS=OFF -DCHORUS_SANITIZE=address,undefined
-	cmake --build build-fuzz -j $(JOBS)
-	@set -e; for f in $(FUZZERS); do \
-	  work=$$(mktemp -d); \
-	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-	  build-fuzz/fuzz/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -artifact_prefix=build-fuzz/ $$work tests/fuzz/corpus/$$f 2>&1 | tail -n 12; \
-	  rm -rf $$work; \
-	done
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZERS:%=%_fuzz)
+	tests/fuzz/run_fuzzers.sh -t $(FUZZ_SECONDS) -b build-fuzz $(FUZZERS)
 
 format:
 	git ls-files '*.h' '*.hpp' '*.cpp' | xargs clang-format -i

@@ -48,7 +48,9 @@ void CircuitBreaker::open(int64_t now_ns, std::string reason, std::optional<Tran
   t = Transition{State::kOpen, std::move(reason)};
 }
 
-void CircuitBreaker::record_slow(bool success, int64_t now_ns, std::optional<Transition>& t) {
+void CircuitBreaker::record_slow(CallOutcome outcome, int64_t now_ns,
+                                 std::optional<Transition>& t) {
+  const bool success = outcome == CallOutcome::kSuccess;
   std::lock_guard lock(mu_);
   const State s = state_.load(std::memory_order_relaxed);
   if (s == State::kHalfOpen) {

@@ -16,9 +16,12 @@
 #include <string>
 #include <string_view>
 
-#include "config/bus_section.h"
+#include "bus/bus_options.h"
 
 namespace chorus::bus {
+
+// The outcome of one handler call, as the breaker counts it.
+enum class CallOutcome { kSuccess, kFailure };
 
 class CircuitBreaker {
  public:
@@ -28,7 +31,7 @@ class CircuitBreaker {
     std::string reason;
   };
 
-  explicit CircuitBreaker(const config::BreakerPolicy& policy) : policy_(policy) {}
+  explicit CircuitBreaker(const BreakerPolicy& policy) : policy_(policy) {}
 
   bool enabled() const { return policy_.failure_threshold > 0 || policy_.failure_ratio > 0; }
   // Whether the next event may be handed over. An open breaker whose
@@ -38,19 +41,19 @@ class CircuitBreaker {
   // common case) takes no lock and needs no time unless the ratio window is
   // on, so record_lazy() calls `now()` (the clock) only when it must.
   template <typename NowFn>
-  void record_lazy(bool success, NowFn&& now, std::optional<Transition>& t) {
+  void record_lazy(CallOutcome outcome, NowFn&& now, std::optional<Transition>& t) {
     if (!enabled()) return;
-    if (success && policy_.failure_ratio <= 0 &&
+    if (outcome == CallOutcome::kSuccess && policy_.failure_ratio <= 0 &&
         state_.load(std::memory_order_acquire) == State::kClosed) {
       if (consecutive_failures_.load(std::memory_order_relaxed) != 0)
         consecutive_failures_.store(0, std::memory_order_relaxed);
       return;
     }
-    record_slow(success, now(), t);
+    record_slow(outcome, now(), t);
   }
-  void record(bool success, int64_t now_ns, std::optional<Transition>& t) {
+  void record(CallOutcome outcome, int64_t now_ns, std::optional<Transition>& t) {
     record_lazy(
-        success, [now_ns] { return now_ns; }, t);
+        outcome, [now_ns] { return now_ns; }, t);
   }
 
   State state() const noexcept { return state_.load(std::memory_order_acquire); }
@@ -62,11 +65,11 @@ class CircuitBreaker {
     uint32_t calls = 0;
     uint32_t failures = 0;
   };
-  void record_slow(bool success, int64_t now_ns, std::optional<Transition>& t);
+  void record_slow(CallOutcome outcome, int64_t now_ns, std::optional<Transition>& t);
   void open(int64_t now_ns, std::string reason, std::optional<Transition>& t);
   Bucket& bucket_for(int64_t now_ns);
 
-  const config::BreakerPolicy policy_;
+  const BreakerPolicy policy_;
   std::atomic<State> state_{State::kClosed};
   std::mutex mu_;
   std::atomic<int> consecutive_failures_{0};

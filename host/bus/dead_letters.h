@@ -1,8 +1,15 @@
-// Dead letters: events a subscriber could not take (retries exhausted,
-// circuit open, queue overflow with reject, shutdown), with the reason, the
-// subscriber, the attempts and the time. The bus writes them through the
-// DeadLetterStore interface so a durable implementation (the store module)
-// can replace the in-memory one without changing callers.
+// Dead letters: events the bus accepted but a subscriber could not take,
+// with the subscriber, the reason, the attempts and the time. Reasons:
+// retries exhausted (the last error's text), "circuit open", "shutdown: not
+// delivered within the shutdown timeout" and "shutdown before retry". An
+// overflow reject or block timeout is not a dead letter: the publisher gets
+// the error. Durable subscriptions' failures are not either: their consumer
+// group dead-letters them in the durable log.
+//
+// The bus writes dead letters through the DeadLetterStore interface and
+// depends on nothing else: MemoryDeadLetterStore (bounded, here) is the
+// default, and the runtime implements the interface over the store (the
+// `$dead-letters` stream, see docs/store.md) so that they survive restarts.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +40,9 @@ struct DeadLetterQuery {
   size_t limit = 100;
 };
 
-// Thread-safe.
+// Thread-safe: the bus adds from publishers' threads (inline subscribers)
+// and io threads (strands, retry timers, shutdown); list/get/take come from
+// whoever manages dead letters (the admin API, replay).
 class DeadLetterStore {
  public:
   virtual ~DeadLetterStore() = default;

@@ -3,18 +3,18 @@
 
 namespace chorus::bus {
 
-DeliveryQueue::PushResult DeliveryQueue::push(Delivery d, bool& schedule, Delivery* dropped) {
+DeliveryQueue::PushResult DeliveryQueue::push(QueuedEvent d, bool& schedule, QueuedEvent* dropped) {
   schedule = false;
   std::unique_lock lock(mu_);
   if (closed_) return PushResult::kClosed;
   PushResult result = PushResult::kQueued;
   if (full()) {
     switch (policy_) {
-      case config::OverflowPolicy::kReject:
+      case OverflowPolicy::kReject:
         return PushResult::kRejected;
-      case config::OverflowPolicy::kDropNewest:
+      case OverflowPolicy::kDropNewest:
         return PushResult::kDroppedNewest;
-      case config::OverflowPolicy::kDropOldest: {
+      case OverflowPolicy::kDropOldest: {
         // The oldest event of the lowest priority present, the new one
         // included: a flood of low-priority events never evicts a critical one.
         const int incoming = static_cast<int>(d.event->priority());
@@ -32,7 +32,7 @@ DeliveryQueue::PushResult DeliveryQueue::push(Delivery d, bool& schedule, Delive
         result = PushResult::kDroppedOldest;
         break;
       }
-      case config::OverflowPolicy::kBlock: {
+      case OverflowPolicy::kBlock: {
         const bool room = space_.wait_for(lock, block_timeout_, [&] { return closed_ || !full(); });
         if (closed_) return PushResult::kClosed;
         if (!room) return PushResult::kTimedOut;
@@ -50,7 +50,7 @@ DeliveryQueue::PushResult DeliveryQueue::push(Delivery d, bool& schedule, Delive
   return result;
 }
 
-size_t DeliveryQueue::pop_batch(std::vector<Delivery>& out, size_t max, bool stay_scheduled) {
+size_t DeliveryQueue::pop_batch(std::vector<QueuedEvent>& out, size_t max, WhenEmpty when_empty) {
   size_t n = 0;
   bool freed = false;
   {
@@ -65,23 +65,23 @@ size_t DeliveryQueue::pop_batch(std::vector<Delivery>& out, size_t max, bool sta
       break;
     }
     if (n == 0) {
-      if (!stay_scheduled) scheduled_ = false;
+      if (when_empty == WhenEmpty::kGoIdle) scheduled_ = false;
       return 0;
     }
     freed = count_ >= bound_;
     count_ -= n;
     approx_.store(count_, std::memory_order_release);
   }
-  if (freed && policy_ == config::OverflowPolicy::kBlock) space_.notify_all();
+  if (freed && policy_ == OverflowPolicy::kBlock) space_.notify_all();
   return n;
 }
 
-void DeliveryQueue::close(std::vector<Delivery>* out) {
+void DeliveryQueue::close(std::vector<QueuedEvent>* out) {
   {
     std::lock_guard lock(mu_);
     closed_ = true;
     for (auto& q : q_) {
-      q.drain_into([&](Delivery&& d) {
+      q.drain_into([&](QueuedEvent&& d) {
         if (out) out->push_back(std::move(d));
       });
     }

@@ -18,12 +18,14 @@
 #include <mutex>
 #include <vector>
 
-#include "config/bus_section.h"
+#include "bus/bus_options.h"
 #include "core/event.h"
 
 namespace chorus::bus {
 
-struct Delivery {
+// One event waiting in a subscriber's queue, or for its retry timer (not to
+// be confused with the store's consumer-group deliveries).
+struct QueuedEvent {
   EventPtr event;
   int64_t enqueued_ns = 0;  // steady clock, for the latency histogram
   uint32_t attempt = 1;     // 1 for the first delivery
@@ -79,24 +81,28 @@ class DeliveryQueue {
     kClosed,         // not queued: the subscriber is gone
   };
 
-  DeliveryQueue(size_t bound, config::OverflowPolicy policy,
-                std::chrono::milliseconds block_timeout)
+  DeliveryQueue(size_t bound, OverflowPolicy policy, std::chrono::milliseconds block_timeout)
       : bound_(bound), policy_(policy), block_timeout_(block_timeout) {}
 
   // Adds `d`. `schedule` is set when the queue was idle: the caller then posts
   // exactly one drain. `dropped` receives an event evicted by drop_oldest.
-  PushResult push(Delivery d, bool& schedule, Delivery* dropped);
+  PushResult push(QueuedEvent d, bool& schedule, QueuedEvent* dropped);
 
-  // Moves up to `max` deliveries of the highest priority present into `out`.
-  // Returns 0 when it is empty, and then marks the queue idle unless
-  // `stay_scheduled` (a drain that lingers, spinning for the next event).
-  size_t pop_batch(std::vector<Delivery>& out, size_t max, bool stay_scheduled = false);
+  // What pop_batch does when it finds the queue empty.
+  enum class WhenEmpty {
+    kGoIdle,         // mark the queue idle: the next push schedules a drain
+    kStayScheduled,  // keep it scheduled (a drain that lingers, polling for the next event)
+  };
+  // Moves up to `max` events of the highest priority present into `out`.
+  // Returns 0 when it is empty (then acts per `when_empty`).
+  size_t pop_batch(std::vector<QueuedEvent>& out, size_t max,
+                   WhenEmpty when_empty = WhenEmpty::kGoIdle);
   // A lock-free peek at the number queued (may be stale by a moment).
   size_t approx_size() const noexcept { return approx_.load(std::memory_order_acquire); }
 
   // Stops accepting; moves everything queued into `out` (may be null) and
   // wakes blocked publishers.
-  void close(std::vector<Delivery>* out);
+  void close(std::vector<QueuedEvent>* out);
 
   size_t size() const;
   size_t bound() const { return bound_; }
@@ -105,12 +111,12 @@ class DeliveryQueue {
   bool full() const { return count_ >= bound_; }
 
   const size_t bound_;
-  const config::OverflowPolicy policy_;
+  const OverflowPolicy policy_;
   const std::chrono::milliseconds block_timeout_;
 
   mutable std::mutex mu_;
   std::condition_variable space_;
-  Ring<Delivery> q_[kPriorityCount];
+  Ring<QueuedEvent> q_[kPriorityCount];
   size_t count_ = 0;
   std::atomic<size_t> approx_{0};  // count_, readable without the lock
   bool scheduled_ = false;

@@ -1,6 +1,6 @@
 // What the bus needs from a durable event log, as an interface so that the
-// bus does not depend on the store (they are siblings; host/cli adapts the
-// store to this, see runtime/store_bridge.h).
+// bus does not depend on the store (they are siblings; the runtime, the
+// composition root, implements this over the store).
 //
 //  - Persistent types (config `store.persist`): a publish is appended first
 //    and delivered only after its commit met the durability policy.

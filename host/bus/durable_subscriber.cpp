@@ -5,7 +5,7 @@
 #include <fmt/core.h>
 
 #include "bus/handler_call.h"
-#include "core/log.h"
+#include "bus/logger.h"
 
 namespace chorus::bus {
 
@@ -46,15 +46,14 @@ void DurableSubscriber::join() {
 }
 
 void DurableSubscriber::run() {
-  static auto log = log::get("bus");
   const std::string consumer = options_.consumer.empty() ? id : options_.consumer;
   std::vector<uint64_t> acks;
   std::chrono::milliseconds backoff{50};
   while (!stop_.load(std::memory_order_acquire)) {
     auto batch = log_->ack_and_read(acks, consumer, options_.batch, options_.poll);
     if (!batch.ok()) {
-      log->warn("durable subscriber '{}' (group '{}'): read failed: {}", id, group,
-                batch.error().to_string());
+      logger().warn("durable subscriber '{}' (group '{}'): read failed: {}", id, group,
+                    batch.error().to_string());
       std::unique_lock lock(mu_);
       wake_.wait_for(lock, backoff, [&] { return stop_.load(); });
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
@@ -74,15 +73,16 @@ void DurableSubscriber::run() {
         const uint64_t seq = m.seq;
         Status n = log_->nack(std::span<const uint64_t>(&seq, 1), st.to_string());
         if (!n.ok())
-          log->warn("durable subscriber '{}': nack of seq {} failed: {}", id, seq, n.to_string());
+          logger().warn("durable subscriber '{}': nack of seq {} failed: {}", id, seq,
+                        n.to_string());
       }
     }
   }
   if (!acks.empty()) {
     auto last = log_->ack_and_read(acks, consumer, 0, std::chrono::milliseconds(0));
     if (!last.ok())
-      log->warn("durable subscriber '{}': final ack failed (the events come back): {}", id,
-                last.error().to_string());
+      logger().warn("durable subscriber '{}': final ack failed (the events come back): {}", id,
+                    last.error().to_string());
   }
 }
 

@@ -41,10 +41,10 @@
 #include <string_view>
 #include <vector>
 
+#include "bus/bus_options.h"
 #include "bus/dead_letters.h"
 #include "bus/durable_log.h"
 #include "bus/latency_histogram.h"
-#include "config/bus_section.h"
 #include "core/event.h"
 #include "core/status.h"
 
@@ -65,14 +65,16 @@ struct SubscribeOptions {
   std::string subscriber_id;  // unique per bus; default "sub-<n>"
   Filter filter;
   DeliveryMode mode = DeliveryMode::kAsync;
-  std::string queue_group;   // non-empty: share events with the group's other members
-  bool observe_all = false;  // also receive events whose target is another subscriber
-  // Unset: the bus defaults (config `bus:`).
+  std::string queue_group;  // non-empty: share events with the group's other members
+  // A tap: also receives events whose target is another subscriber, and
+  // never counts as taking an event (BusStats::no_subscribers).
+  bool observe_all = false;
+  // Unset: the bus's defaults (BusOptions).
   std::optional<size_t> queue_bound;
-  std::optional<config::OverflowPolicy> overflow;
+  std::optional<OverflowPolicy> overflow;
   std::optional<std::chrono::milliseconds> block_timeout;
-  std::optional<config::RetryPolicy> retry;
-  std::optional<config::BreakerPolicy> breaker;
+  std::optional<RetryPolicy> retry;
+  std::optional<BreakerPolicy> breaker;
 };
 
 using SubscriptionId = uint64_t;
@@ -124,7 +126,9 @@ struct TopicStats {
 
 struct BusStats {
   uint64_t published = 0;
-  uint64_t no_subscribers = 0;  // published events that no subscriber took
+  // Published events that no subscriber took: none that is not a tap
+  // (observe_all) accepted it, filter included (docs/bus.md, "No subscriber").
+  uint64_t no_subscribers = 0;
   uint64_t publish_errors = 0;  // publishes that returned an error
   uint64_t dead_letters = 0;    // currently stored
   uint64_t dead_letters_evicted = 0;
@@ -164,7 +168,7 @@ class EventBus {
   // The destructor shuts the bus down (see shutdown()); no other thread may
   // still be inside a call on the bus when it runs (an io thread that is
   // returning from publish() counts: stop or join it first).
-  explicit EventBus(boost::asio::io_context& io, const config::BusSection& options = {},
+  explicit EventBus(boost::asio::io_context& io, const BusOptions& options = {},
                     std::unique_ptr<DeadLetterStore> dead_letters = nullptr);
   ~EventBus();
   EventBus(const EventBus&) = delete;

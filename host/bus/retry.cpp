@@ -7,8 +7,7 @@
 
 namespace chorus::bus {
 
-std::chrono::nanoseconds retry_delay(const config::RetryPolicy& p, uint32_t next_attempt,
-                                     double random01) {
+std::chrono::nanoseconds retry_delay(const RetryPolicy& p, uint32_t next_attempt, double random01) {
   using ns = std::chrono::nanoseconds;
   const double cap = static_cast<double>(ns(p.max_backoff).count());
   const double exponent = next_attempt >= 2 ? static_cast<double>(next_attempt - 2) : 0.0;

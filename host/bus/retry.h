@@ -1,10 +1,10 @@
-// Retry delays: exponential backoff with jitter, per config::RetryPolicy.
+// Retry delays: exponential backoff with jitter, per RetryPolicy.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
-#include "config/bus_section.h"
+#include "bus/bus_options.h"
 
 namespace chorus::bus {
 
@@ -12,8 +12,7 @@ namespace chorus::bus {
 // initial * multiplier^(next_attempt-2), capped at max_backoff, then scaled by
 // a uniform factor in [1 - jitter, 1 + jitter] (and capped again). `random01`
 // is a uniform number in [0, 1).
-std::chrono::nanoseconds retry_delay(const config::RetryPolicy& p, uint32_t next_attempt,
-                                     double random01);
+std::chrono::nanoseconds retry_delay(const RetryPolicy& p, uint32_t next_attempt, double random01);
 
 // A uniform number in [0, 1) from a per-thread generator.
 double random01() noexcept;

@@ -32,7 +32,7 @@ using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 struct Subscriber : std::enable_shared_from_this<Subscriber> {
   Subscriber(boost::asio::io_context& io, SubscriptionId sid_, std::string id_,
              std::vector<std::string> patterns_, Handler handler_, SubscribeOptions& o,
-             const config::BusSection& defaults)
+             const BusOptions& defaults)
       : sid(sid_),
         id(std::move(id_)),
         patterns(std::move(patterns_)),
@@ -58,7 +58,7 @@ struct Subscriber : std::enable_shared_from_this<Subscriber> {
   const std::string group;
   const DeliveryMode mode;
   const bool observe_all;
-  const config::RetryPolicy retry;
+  const RetryPolicy retry;
 
   Handler handler;  // released by close(); read only inside guard.enter()/exit()
   Filter filter;
@@ -66,7 +66,7 @@ struct Subscriber : std::enable_shared_from_this<Subscriber> {
   DeliveryQueue queue;
   Strand strand;
   CallGuard guard;
-  std::vector<Delivery> batch;  // the drain's buffer; touched only on the strand
+  std::vector<QueuedEvent> batch;  // the drain's buffer; touched only on the strand
 
   // Retry timers waiting to fire, so shutdown/unsubscribe can cancel them.
   std::mutex timers_mu;

@@ -143,11 +143,10 @@ class EventPrinter {
 // The exported line of one event: its CloudEvent plus `streamversion`.
 void export_line(const StoredEvent& e, std::string& line) {
   line.clear();
-  append_cloudevent_json(*e.event, line);
-  if (e.stream_version != 0 && !e.event->find_metadata(kVersionAttr)) {
-    line.pop_back();  // the closing brace
-    fmt::format_to(std::back_inserter(line), ",\"{}\":{}}}", kVersionAttr, e.stream_version);
-  }
+  const IntegerAttribute version{kVersionAttr, e.stream_version};
+  const bool with_version = e.stream_version != 0 && !e.event->find_metadata(kVersionAttr);
+  append_cloudevent_json(
+      *e.event, line, with_version ? std::span(&version, 1) : std::span<const IntegerAttribute>());
   line.push_back('\n');
 }
 

@@ -1,9 +1,14 @@
 // CloudEvents JSON codec built on RapidJSON's SAX reader and writer: no DOM,
 // numbers are carried as their original text (never through a double), and
-// the parser is iterative so nesting depth cannot overflow the stack.
+// the parser is iterative so nesting depth cannot overflow the stack. The
+// byte-level rules of JSON text (UTF-8, no raw control character in a
+// string) and string escaping are ours (core/text.h), not RapidJSON's: its
+// SSE2 string scanners compare with 0x19 instead of 0x1F, so on their own
+// they let U+001A..U+001F through wherever a string crosses a 16-byte block.
 #include "core/cloudevents.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -23,17 +28,40 @@ namespace {
 
 namespace rj = rapidjson;
 
-// UTF-8 is validated up front by is_valid_utf8() (much faster than
-// RapidJSON's per-character check); escapes are checked by the parser.
+// UTF-8 and raw control characters are checked up front by check_json_text()
+// (much faster than RapidJSON's per-character validation, and right where its
+// SSE2 scanner is not); escapes and the grammar are checked by the parser.
 constexpr unsigned kParseFlags = rj::kParseIterativeFlag | rj::kParseNumbersAsStringsFlag;
 constexpr int kMaxDataDepth = 512;
 
-// RapidJSON 1.1.0's Writer::RawNumber writes the digits as a quoted string;
-// this one writes them as a number.
+// RapidJSON's Writer with two fixes of 1.1.0: RawNumber writes the digits as
+// a number (not as a quoted string), and strings and keys are escaped by
+// json_escape(), so every control character comes out escaped (its SSE2
+// writer leaves U+001A..U+001F raw in strings of 16 bytes or more).
 class JsonWriter : public rj::Writer<rj::StringBuffer> {
  public:
   using rj::Writer<rj::StringBuffer>::Writer;
   bool RawNumber(const char* s, rj::SizeType n, bool) { return RawValue(s, n, rj::kNumberType); }
+  bool String(const char* s, rj::SizeType n, bool = false) {
+    Prefix(rj::kStringType);
+    write_string(std::string_view(s, n));
+    return EndValue(true);
+  }
+  bool Key(const char* s, rj::SizeType n, bool = false) { return String(s, n); }
+
+ private:
+  void write_string(std::string_view s) {
+    os_->Put('"');
+    for (;;) {
+      const size_t n = json_string_safe_prefix(s);
+      if (n != 0) std::memcpy(os_->Push(n), s.data(), n);
+      if (n == s.size()) break;
+      const std::string_view esc = json_escape(s[n]);
+      std::memcpy(os_->Push(esc.size()), esc.data(), esc.size());
+      s.remove_prefix(n + 1);
+    }
+    os_->Put('"');
+  }
 };
 
 // RapidJSON's SSE2 string scanner works on a NUL-terminated StringStream and
@@ -54,7 +82,7 @@ std::string padded(std::string_view in) {
 std::optional<std::string> compact_json(std::string_view in) {
   rj::StringBuffer buf;
   JsonWriter w(buf);
-  if (!is_valid_utf8(in)) return std::nullopt;
+  if (check_json_text(in).problem != JsonTextCheck::Problem::kNone) return std::nullopt;
   const std::string text = padded(in);
   rj::Reader reader;
   rj::StringStream is(text.c_str());
@@ -105,6 +133,16 @@ class CeHandler {
   std::string data_json;    // the data value as compact JSON text
   std::string error;        // set when a callback returned false
 
+  // Where the text read so far ended: outside the object, where an attribute
+  // name goes, or in the value of attribute current() (`data` while inside
+  // the data value).
+  enum class Place { kOutside, kAttributeName, kValue };
+  Place place() const {
+    if (depth_ == 0) return Place::kOutside;
+    return in_data() || expecting_value_ ? Place::kValue : Place::kAttributeName;
+  }
+  const std::string& current() const { return current_; }
+
   bool Null() { return scalar("null", false, true); }
   bool Bool(bool b) { return scalar(b ? "true" : "false", false, false); }
   bool Int(int) { return unexpected(); }
@@ -152,6 +190,7 @@ class CeHandler {
       buf_.Clear();
       data_writer_.emplace(buf_);
     }
+    expecting_value_ = true;
     return true;
   }
   bool EndObject(rj::SizeType) {
@@ -186,6 +225,7 @@ class CeHandler {
     if (depth_ == 1) {
       data_json.assign(buf_.GetString(), buf_.GetSize());
       data_writer_.reset();
+      expecting_value_ = false;
     }
     return true;
   }
@@ -197,6 +237,7 @@ class CeHandler {
       return ok && after_data_value();
     }
     attrs.push_back(Attr{current_, std::string(text), is_string, is_null});
+    expecting_value_ = false;
     return true;
   }
 
@@ -209,6 +250,7 @@ class CeHandler {
   }
 
   int depth_ = 0;
+  bool expecting_value_ = false;  // a key at depth 1 was read, its value not yet
   std::string current_;
   rj::StringBuffer buf_;
   std::optional<JsonWriter> data_writer_;
@@ -216,6 +258,41 @@ class CeHandler {
 
 Status attr_error(std::string_view name, std::string why) {
   return Status::InvalidArgument(fmt::format("cloudevent: attribute '{}': {}", name, why));
+}
+
+Status syntax_error(size_t offset, std::string_view why) {
+  return Status::InvalidArgument(
+      fmt::format("cloudevent: JSON syntax error at byte {}: {}", offset, why));
+}
+
+// The error for a raw control character check_json_text() found. It names
+// the attribute whose string holds it, found by parsing the text before that
+// string; an error earlier in the text (syntax, or a rule the handler checks)
+// wins, so the first error in the input is the one reported.
+Status control_character_error(std::string_view json, const JsonTextCheck& c) {
+  const std::string what =
+      fmt::format("unescaped control character U+{:04X} at byte {}",
+                  static_cast<unsigned>(static_cast<unsigned char>(json[c.offset])), c.offset);
+  const std::string text = padded(json.substr(0, c.string_start));
+  CeHandler h;
+  rj::Reader reader;
+  rj::StringStream is(text.c_str());
+  if (!reader.Parse<kParseFlags>(is, h)) {
+    if (!h.error.empty()) return Status::InvalidArgument(h.error);
+    if (reader.GetErrorOffset() < c.string_start)
+      return syntax_error(reader.GetErrorOffset(),
+                          rj::GetParseError_En(reader.GetParseErrorCode()));
+  }
+  switch (h.place()) {
+    case CeHandler::Place::kValue:
+      return attr_error(h.current(), what);
+    case CeHandler::Place::kAttributeName:
+      return Status::InvalidArgument(
+          fmt::format("cloudevent: attribute name at byte {}: {}", c.string_start, what));
+    case CeHandler::Place::kOutside:
+      break;
+  }
+  return Status::InvalidArgument(fmt::format("cloudevent: {}", what));
 }
 
 }  // namespace
@@ -226,14 +303,16 @@ bool is_json_content_type(std::string_view ct) noexcept {
   return ct.size() >= 5 && iequals(ct.substr(ct.size() - 5), "+json");
 }
 
-void append_cloudevent_json(const Event& e, std::string& out) {
+void append_cloudevent_json(const Event& e, std::string& out,
+                            std::span<const IntegerAttribute> extra) {
   rj::StringBuffer buf;
   JsonWriter w(buf);
   char idbuf[36];
   e.id().format_to(idbuf);
   const std::string time = format_rfc3339(e.time_ns());
+  auto key = [&](std::string_view k) { w.Key(k.data(), static_cast<rj::SizeType>(k.size())); };
   auto member = [&](std::string_view k, std::string_view v) {
-    w.Key(k.data(), static_cast<rj::SizeType>(k.size()));
+    key(k);
     w.String(v.data(), static_cast<rj::SizeType>(v.size()));
   };
   w.StartObject();
@@ -250,12 +329,16 @@ void append_cloudevent_json(const Event& e, std::string& out) {
   if (!e.stream().empty()) member("stream", e.stream());
   for (const auto& [k, v] : e.metadata())
     member(k, v);
+  for (const IntegerAttribute& a : extra) {
+    key(a.name);
+    w.Uint64(a.value);
+  }
   if (!e.data().empty()) {
     std::optional<std::string> json;
     if (is_json_content_type(e.content_type())) json = compact_json(e.data());
     // A JSON null would read back as "no data": keep those 4 bytes in base64.
     if (json && *json != "null") {
-      w.Key("data");
+      key("data");
       w.RawValue(json->data(), json->size(), rj::kObjectType);
     } else if (is_text_content_type(e.content_type()) && is_valid_utf8(e.data())) {
       member("data", e.data());
@@ -269,14 +352,19 @@ void append_cloudevent_json(const Event& e, std::string& out) {
 
 Result<EventPtr> parse_cloudevent_json(std::string_view json,
                                        const CloudEventDecodeOptions& options) {
-  if (!is_valid_utf8(json)) {
-    size_t good = 0;  // report the offset of the first bad byte
-    while (good < json.size() && is_valid_utf8(json.substr(0, good + 1)))
-      ++good;
-    while (good < json.size() && (static_cast<unsigned char>(json[good]) & 0xc0) == 0x80)
-      ++good;
-    return Status::InvalidArgument(
-        fmt::format("cloudevent: JSON syntax error at byte {}: invalid UTF-8", good));
+  const JsonTextCheck check = check_json_text(json);
+  switch (check.problem) {
+    case JsonTextCheck::Problem::kNone:
+      break;
+    case JsonTextCheck::Problem::kInvalidUtf8:
+      return syntax_error(check.offset, "invalid UTF-8");
+    case JsonTextCheck::Problem::kControlCharacter:
+      if (options.raw_control_characters == RawControlCharacters::kEscape) {
+        CloudEventDecodeOptions strict = options;
+        strict.raw_control_characters = RawControlCharacters::kRefuse;
+        return parse_cloudevent_json(escape_raw_control_characters(json), strict);
+      }
+      return control_character_error(json, check);
   }
   const std::string text = padded(json);
   CeHandler h;
@@ -284,13 +372,9 @@ Result<EventPtr> parse_cloudevent_json(std::string_view json,
   rj::StringStream is(text.c_str());
   if (!reader.Parse<kParseFlags>(is, h)) {
     if (!h.error.empty()) return Status::InvalidArgument(h.error);
-    return Status::InvalidArgument(fmt::format("cloudevent: JSON syntax error at byte {}: {}",
-                                               reader.GetErrorOffset(),
-                                               rj::GetParseError_En(reader.GetParseErrorCode())));
+    return syntax_error(reader.GetErrorOffset(), rj::GetParseError_En(reader.GetParseErrorCode()));
   }
-  if (is.Tell() != json.size())
-    return Status::InvalidArgument(
-        fmt::format("cloudevent: JSON syntax error at byte {}: unexpected NUL byte", is.Tell()));
+  if (is.Tell() != json.size()) return syntax_error(is.Tell(), "unexpected NUL byte");
 
   EventBuilder b;
   const CeHandler::Attr* found[6] = {};  // specversion, id, source, type, time, datacontenttype

@@ -6,6 +6,7 @@
 #include "bus/event_bus.h"
 #include "config/config.h"
 #include "runtime/io_pool.h"
+#include "runtime/options_from_config.h"
 #include "runtime/store_bridge.h"
 
 namespace chorus::runtime {
@@ -26,7 +27,8 @@ Status BusSubsystem::start(const config::Config& config) {
     io = &pool_->io();
   }
   shutdown_timeout_ = config.bus.shutdown_timeout;
-  bus_ = std::make_unique<bus::EventBus>(*io, config.bus, std::move(*dead_letters));
+  bus_ =
+      std::make_unique<bus::EventBus>(*io, bus_options_from(config.bus), std::move(*dead_letters));
   if (Status s = bus_->set_durable_log(std::make_shared<StoreDurableLog>(*services_.store),
                                        config.store.persist);
       !s.ok()) {

@@ -8,6 +8,7 @@
 
 #include <spdlog/common.h>
 
+#include "bus/bus_options.h"
 #include "core/log.h"
 #include "lua/lua_options.h"
 #include "store/store_options.h"
@@ -15,6 +16,7 @@
 namespace chorus::config {
 struct Config;
 struct LogSection;
+struct BusSection;
 }  // namespace chorus::config
 
 namespace chorus::runtime {
@@ -23,6 +25,9 @@ namespace chorus::runtime {
 // `data_dir` when not empty, else config.host.data_dir.
 store::StoreOptions store_options_from(const config::Config& config,
                                        const std::string& data_dir = {});
+
+// The bus's options: every field of the `bus:` section, one for one.
+bus::BusOptions bus_options_from(const config::BusSection& section);
 
 struct LogOptions {
   spdlog::level::level_enum level = spdlog::level::info;

@@ -187,7 +187,7 @@ void bench_match() {
 
   for (size_t cache : {size_t{4096}, size_t{0}}) {
     Io io(1);
-    config::BusSection opts;
+    bus::BusOptions opts;
     opts.match_cache_size = cache;
     bus::EventBus b(io.io, opts);
     bus::SubscribeOptions o;
@@ -261,7 +261,7 @@ void bench_inline(const Measure& ceiling1) {
 Measure async_run(int subs, int io_threads) {
   return run_for([&](uint64_t n) {
     Io io(io_threads);
-    config::BusSection opts;
+    bus::BusOptions opts;
     opts.queue_bound = 1 << 20;
     bus::EventBus b(io.io, opts);
     std::atomic<uint64_t> seen{0};
@@ -305,7 +305,7 @@ void bench_latency() {
   for (int spin_us : {0, 50})
     for (int rate : {100'000, 10'000}) {
       Io io(1);
-      config::BusSection opts;
+      bus::BusOptions opts;
       opts.idle_spin = std::chrono::microseconds(spin_us);
       bus::EventBus b(io.io, opts);
       std::atomic<uint64_t> seen{0};
@@ -344,7 +344,7 @@ void bench_request_reply() {
     for (auto mode : {bus::DeliveryMode::kAsync, bus::DeliveryMode::kInline}) {
       if (spin_us && mode == bus::DeliveryMode::kInline) continue;
       Io io(1);
-      config::BusSection opts;
+      bus::BusOptions opts;
       opts.idle_spin = std::chrono::microseconds(spin_us);
       bus::EventBus b(io.io, opts);
       bus::SubscribeOptions o;

@@ -57,7 +57,7 @@ struct Host {
       : io(threads) {
     std::filesystem::create_directories(dir.file("scripts"));
     dir.write("scripts/s.lua", source);
-    config::BusSection b;
+    bus::BusOptions b;
     b.queue_bound = 100'000;
     bus = std::make_unique<bus::EventBus>(io.io, b);
     lua::ScriptHostOptions o;

@@ -10,8 +10,8 @@ using namespace chorus;
 using namespace chorus::test;
 using namespace std::chrono_literals;
 using bus::EventBus;
+using bus::OverflowPolicy;
 using bus::SubscribeOptions;
-using config::OverflowPolicy;
 
 namespace {
 
@@ -127,20 +127,20 @@ TEST_CASE("delivery queue pops by priority and reports idle once") {
   bus::DeliveryQueue q(10, OverflowPolicy::kReject, 0ms);
   bool schedule = false;
   auto push = [&](Priority p) {
-    return q.push(bus::Delivery{make_event("a", p), 0, 1}, schedule, nullptr);
+    return q.push(bus::QueuedEvent{make_event("a", p), 0, 1}, schedule, nullptr);
   };
   CHECK(push(Priority::kLow) == bus::DeliveryQueue::PushResult::kQueued);
   CHECK(schedule);  // idle -> busy: the caller posts one drain
   CHECK(push(Priority::kCritical) == bus::DeliveryQueue::PushResult::kQueued);
   CHECK_FALSE(schedule);
-  std::vector<bus::Delivery> out;
+  std::vector<bus::QueuedEvent> out;
   CHECK(q.pop_batch(out, 8) == 1);
   CHECK(out[0].event->priority() == Priority::kCritical);
   CHECK(q.pop_batch(out, 8) == 1);
   CHECK(q.pop_batch(out, 8) == 0);  // now idle
   push(Priority::kNormal);
   CHECK(schedule);
-  std::vector<bus::Delivery> rest;
+  std::vector<bus::QueuedEvent> rest;
   q.close(&rest);
   CHECK(rest.size() == 1);
   CHECK(push(Priority::kNormal) == bus::DeliveryQueue::PushResult::kClosed);

@@ -1,46 +1,19 @@
-// Shared pieces of the bus tests: a real io_context with worker threads, a
-// dead-letter store that can be waited on, and event helpers.
+// Pieces of the bus tests (also used by the integration tests): a
+// dead-letter store that can be waited on and quick retry/breaker policies.
+// Events, io threads and waiting come from tests/support.
 #pragma once
 
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "bus/event_bus.h"
+#include "support/events.h"
+#include "support/io_threads.h"
 #include "support/wait.h"
 
 namespace chorus::test {
-
-// An io_context run by `n` threads until destruction. Declare it before the
-// bus so the bus (whose destructor drains through it) goes first.
-class IoThreads {
- public:
-  explicit IoThreads(int n = 2) : work_(io.get_executor()) {
-    for (int i = 0; i < n; ++i)
-      threads_.emplace_back([this] { io.run(); });
-  }
-  ~IoThreads() {
-    work_.reset();
-    io.stop();
-    for (auto& t : threads_)
-      t.join();
-  }
-  bool runs_here() const {
-    for (const auto& t : threads_)
-      if (t.get_id() == std::this_thread::get_id()) return true;
-    return false;
-  }
-  boost::asio::io_context io;
-
- private:
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
-};
 
 // A memory dead-letter store whose growth can be awaited.
 class WaitableDeadLetters final : public bus::DeadLetterStore {
@@ -70,19 +43,9 @@ class WaitableDeadLetters final : public bus::DeadLetterStore {
   std::condition_variable cv_;
 };
 
-inline EventPtr make_event(std::string_view type, Priority p = Priority::kNormal,
-                           std::string_view data = {}) {
-  EventBuilder b(type);
-  b.source("test").priority(p);
-  if (!data.empty()) b.data(data);
-  auto r = b.build();
-  if (!r.ok()) throw std::runtime_error(r.error().to_string());
-  return *r;
-}
-
 // Fast retries for tests: no waiting between attempts.
-inline config::RetryPolicy quick_retry(int attempts) {
-  config::RetryPolicy p;
+inline bus::RetryPolicy quick_retry(int attempts) {
+  bus::RetryPolicy p;
   p.max_attempts = attempts;
   p.initial_backoff = std::chrono::milliseconds(0);
   p.max_backoff = std::chrono::milliseconds(0);
@@ -90,8 +53,8 @@ inline config::RetryPolicy quick_retry(int attempts) {
   return p;
 }
 
-inline config::BreakerPolicy no_breaker() {
-  config::BreakerPolicy p;
+inline bus::BreakerPolicy no_breaker() {
+  bus::BreakerPolicy p;
   p.failure_threshold = 0;
   return p;
 }

@@ -222,11 +222,11 @@ TEST_CASE("directed events reach only their target and observers") {
   REQUIRE(b.wait_count(2));
   REQUIRE(a.wait_count(1));
   CHECK(a.types() == std::vector<std::string>{"msg.broadcast"});
-  // Nobody with that id: only the tap sees it. (Not asserted here: whether it
-  // counts in no_subscribers. publish() counts an event only when no
-  // subscription took it, and the observe_all tap does take it, so the count
-  // stays 0 today, which contradicts what this comment used to claim.)
+  // Nobody with that id: only the tap sees it, and a tap does not take an
+  // event (no_subscribers_test.cpp), so it counts as having no subscriber.
+  CHECK(bus.stats().no_subscribers == 0);
   REQUIRE(bus.publish(*EventBuilder("msg.direct").source("t").target("nobody").build()).ok());
+  CHECK(bus.stats().no_subscribers == 1);
   REQUIRE(tap.wait_count(3));
   // Drain everything: neither agent got the event aimed at "nobody", and b
   // got nothing besides its own and the broadcast.
@@ -292,7 +292,7 @@ TEST_CASE("a subscription with several patterns gets each event once") {
 TEST_CASE("differential through the bus: cache on and off agree with the reference matcher") {
   for (size_t cache : {size_t{0}, size_t{64}, size_t{1024}}) {
     IoThreads io;
-    config::BusSection opts;
+    bus::BusOptions opts;
     opts.match_cache_size = cache;
     EventBus bus(io.io, opts);
     std::mt19937 rng(static_cast<unsigned>(77 + cache));

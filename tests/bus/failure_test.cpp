@@ -14,6 +14,7 @@
 using namespace chorus;
 using namespace chorus::test;
 using namespace std::chrono_literals;
+using bus::CallOutcome;
 using bus::EventBus;
 using bus::SubscribeOptions;
 
@@ -94,7 +95,7 @@ TEST_CASE("handlers that throw anything are isolated") {
 }
 
 TEST_CASE("retry delays grow exponentially with jitter and a cap") {
-  config::RetryPolicy p;
+  bus::RetryPolicy p;
   p.initial_backoff = 100ms;
   p.multiplier = 2;
   p.max_backoff = 1000ms;
@@ -198,7 +199,7 @@ TEST_CASE("the circuit breaker opens - sends events to dead letters - half-opens
   o.subscriber_id = "fragile";
   o.mode = bus::DeliveryMode::kInline;
   o.retry = quick_retry(1);
-  config::BreakerPolicy bp;
+  bus::BreakerPolicy bp;
   bp.failure_threshold = 3;
   bp.cooldown = 0ms;  // half-open as soon as it is asked again
   bp.success_threshold = 2;
@@ -239,7 +240,7 @@ TEST_CASE("while the breaker is open events go to dead letters as circuit open")
   o.subscriber_id = "tripped";
   o.mode = bus::DeliveryMode::kInline;
   o.retry = quick_retry(1);
-  config::BreakerPolicy bp;
+  bus::BreakerPolicy bp;
   bp.failure_threshold = 2;
   bp.cooldown = std::chrono::hours(1);
   o.breaker = bp;
@@ -265,7 +266,7 @@ TEST_CASE("while the breaker is open events go to dead letters as circuit open")
 }
 
 TEST_CASE("breaker state machine with explicit time") {
-  config::BreakerPolicy p;
+  bus::BreakerPolicy p;
   p.failure_threshold = 2;
   p.cooldown = 100ms;
   p.success_threshold = 1;
@@ -273,12 +274,12 @@ TEST_CASE("breaker state machine with explicit time") {
   std::optional<bus::CircuitBreaker::Transition> t;
   const int64_t ms = 1'000'000;
   CHECK(b.allow(0, t));
-  b.record(false, 0, t);
+  b.record(CallOutcome::kFailure, 0, t);
   CHECK_FALSE(t);
-  b.record(true, 1 * ms, t);  // a success resets the consecutive count
-  b.record(false, 2 * ms, t);
+  b.record(CallOutcome::kSuccess, 1 * ms, t);  // a success resets the consecutive count
+  b.record(CallOutcome::kFailure, 2 * ms, t);
   CHECK_FALSE(t);
-  b.record(false, 3 * ms, t);
+  b.record(CallOutcome::kFailure, 3 * ms, t);
   REQUIRE(t);
   CHECK(t->to == bus::CircuitBreaker::State::kOpen);
   CHECK(t->reason == "2 consecutive failures");
@@ -288,7 +289,7 @@ TEST_CASE("breaker state machine with explicit time") {
   REQUIRE(t);
   CHECK(t->to == bus::CircuitBreaker::State::kHalfOpen);
   t.reset();
-  b.record(false, 105 * ms, t);  // failure while half-open re-opens
+  b.record(CallOutcome::kFailure, 105 * ms, t);  // failure while half-open re-opens
   REQUIRE(t);
   CHECK(t->to == bus::CircuitBreaker::State::kOpen);
   t.reset();
@@ -296,13 +297,13 @@ TEST_CASE("breaker state machine with explicit time") {
   REQUIRE(t);  // the open period passed again: half-open once more
   CHECK(t->to == bus::CircuitBreaker::State::kHalfOpen);
   t.reset();
-  b.record(true, 207 * ms, t);
+  b.record(CallOutcome::kSuccess, 207 * ms, t);
   REQUIRE(t);
   CHECK(t->to == bus::CircuitBreaker::State::kClosed);
 }
 
 TEST_CASE("breaker opens on a failure ratio over its window") {
-  config::BreakerPolicy p;
+  bus::BreakerPolicy p;
   p.failure_threshold = 0;  // ratio only
   p.failure_ratio = 0.5;
   p.min_calls = 10;
@@ -311,19 +312,20 @@ TEST_CASE("breaker opens on a failure ratio over its window") {
   std::optional<bus::CircuitBreaker::Transition> t;
   const int64_t ms = 1'000'000;
   for (int i = 0; i < 9; ++i)
-    b.record(i % 2 == 0, i * ms, t);  // 4 failures of 9: below min_calls
+    b.record(i % 2 == 0 ? CallOutcome::kSuccess : CallOutcome::kFailure, i * ms,
+             t);  // 4 failures of 9: below min_calls
   CHECK_FALSE(t);
-  b.record(false, 9 * ms, t);  // 5 of 10
+  b.record(CallOutcome::kFailure, 9 * ms, t);  // 5 of 10
   REQUIRE(t);
   CHECK(t->reason == "5 of 10 calls failed within 1000ms");
   // Old calls fall out of the window.
   bus::CircuitBreaker c(p);
   t.reset();
   for (int i = 0; i < 9; ++i)
-    c.record(false, i * ms, t);
+    c.record(CallOutcome::kFailure, i * ms, t);
   CHECK_FALSE(t);  // 9 calls < min_calls
   for (int i = 0; i < 20; ++i)
-    c.record(true, 5000 * ms + i * ms, t);
-  c.record(false, 5030 * ms, t);
+    c.record(CallOutcome::kSuccess, 5000 * ms + i * ms, t);
+  c.record(CallOutcome::kFailure, 5030 * ms, t);
   CHECK_FALSE(t);  // 1 of 21 in the current window
 }

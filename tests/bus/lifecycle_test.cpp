@@ -165,7 +165,7 @@ TEST_CASE("retries pending at shutdown become dead letters") {
   EventBus bus(io.io, {}, std::move(dl_owned));
   SubscribeOptions o;
   o.subscriber_id = "retrying";
-  config::RetryPolicy slow;
+  bus::RetryPolicy slow;
   slow.max_attempts = 5;
   slow.initial_backoff = std::chrono::hours(1);
   slow.max_backoff = std::chrono::hours(1);

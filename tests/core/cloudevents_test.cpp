@@ -2,8 +2,13 @@
 // decoding with messages that name the attribute.
 #include "core/cloudevents.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include <catch2/catch.hpp>
 
+#include "core/base64.h"
+#include "core/text.h"
 #include "core/time_format.h"
 #include "event_gen.h"
 
@@ -191,4 +196,192 @@ TEST_CASE("content type classification") {
   CHECK(is_json_content_type("text/json"));
   CHECK_FALSE(is_json_content_type("text/plain"));
   CHECK_FALSE(is_json_content_type("application/jsonx"));
+}
+
+namespace {
+
+// kMinimal with one more member: `"name":"<at x 'a'><control>z"`, the control
+// character at string offset `at`. Returns the JSON and the control byte's
+// offset in it.
+std::pair<std::string, size_t> with_control(std::string_view member, size_t at, char c) {
+  std::string json = std::string(kMinimal).substr(0, std::string(kMinimal).size() - 1);
+  json += ",\"";
+  json += member;
+  json += "\":\"";
+  json += std::string(at, 'a');
+  const size_t offset = json.size();
+  json += c;
+  json += "z\"}";
+  return {json, offset};
+}
+
+std::string control_message(std::string_view attr, int c, size_t offset) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%04X", c);
+  return "cloudevent: attribute '" + std::string(attr) + "': unescaped control character U+" + hex +
+         " at byte " + std::to_string(offset);
+}
+
+}  // namespace
+
+TEST_CASE("decoding refuses every raw control character at every string offset") {
+  // `source` appears twice in the JSON below, so it goes where kMinimal has
+  // it; `data` and an extension go after the required attributes.
+  size_t checked = 0, wrong = 0;
+  for (int c = 0; c < 0x20; ++c) {
+    for (size_t at = 0; at <= 40; ++at) {
+      std::vector<std::pair<std::string, std::pair<std::string, size_t>>> cases = {
+          {"data", with_control("data", at, static_cast<char>(c))},
+          {"subject", with_control("subject", at, static_cast<char>(c))},
+      };
+      std::string src =
+          R"({"specversion":"1.0","id":"01936f0e-1c2a-7b3c-8d4e-5f6a7b8c9d0e","source":")";
+      const size_t offset = src.size() + at;
+      src += std::string(at, 's') + static_cast<char>(c) + R"(x","type":"task.created"})";
+      cases.push_back({"source", {src, offset}});
+      for (const auto& [attr, input] : cases) {
+        ++checked;
+        auto r = parse_cloudevent_json(input.first);
+        const std::string want = control_message(attr, c, input.second);
+        if (r.ok() || r.error().message() != want) {
+          ++wrong;
+          if (wrong <= 5) {
+            INFO("input: " << printable(input.first, 200));
+            CHECK((r.ok() ? std::string("accepted") : r.error().message()) == want);
+          }
+        }
+      }
+    }
+  }
+  CHECK(checked == 32 * 41 * 3);
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("decoding: raw control characters in nested data, data_base64 and names") {
+  const std::string base = std::string(kMinimal).substr(0, std::string(kMinimal).size() - 1);
+  // Inside nested data, in a key or a value: the attribute is `data`.
+  std::string json = base + ",\"data\":{\"list\":[1,\"" + std::string(30, 'v') + "\x1e\"]}}";
+  CHECK(decode_error(json) ==
+        "cloudevent: attribute 'data': unescaped control character U+001E "
+        "at byte " +
+            std::to_string(json.find('\x1e')));
+  json = base + ",\"data\":{\"k\x01\":1}}";
+  CHECK(decode_error(json) ==
+        "cloudevent: attribute 'data': unescaped control character U+0001 "
+        "at byte " +
+            std::to_string(json.find('\x01')));
+  json = base + ",\"datacontenttype\":\"text/plain\",\"data\":\"tab\there\"}";
+  CHECK(decode_error(json) ==
+        "cloudevent: attribute 'data': unescaped control character U+0009 "
+        "at byte " +
+            std::to_string(json.find('\t')));
+  json = base + ",\"data_base64\":\"AA\n==\"}";
+  CHECK(decode_error(json) ==
+        "cloudevent: attribute 'data_base64': unescaped control character "
+        "U+000A at byte " +
+            std::to_string(json.find('\n')));
+  // In an attribute name: the name is not known yet, its opening quote is.
+  json = base + ",\"sub\x1fject\":\"x\"}";
+  CHECK(decode_error(json) ==
+        "cloudevent: attribute name at byte " + std::to_string(base.size() + 1) +
+            ": unescaped control character U+001F at byte " + std::to_string(json.find('\x1f')));
+  // Outside any attribute.
+  CHECK(decode_error(std::string("\"a\x02\"")) ==
+        "cloudevent: unescaped control character U+0002 at byte 2");
+  // Whitespace between tokens is not in a string, and escaped control
+  // characters are fine.
+  auto ok = parse_cloudevent_json(base + ",\n\t\"data\" :\r\n {\"k\":\"a\\u001fb\\n\"}\n}");
+  REQUIRE(ok.ok());
+  CHECK((*ok)->data() == "{\"k\":\"a\\u001fb\\n\"}");
+  // An error earlier in the text is reported first.
+  json = base + ",\"source\":\"x\",\"subject\":\"\x1f\"}";
+  CHECK(decode_error(json) == "cloudevent: attribute 'source': appears more than once");
+  json = base + ",\"a\" \"b\",\"subject\":\"\x1f\"}";
+  CHECK(decode_error(json).find("cloudevent: JSON syntax error at byte " +
+                                std::to_string(base.size() + 5)) == 0);
+}
+
+TEST_CASE("the fuzzer's round-trip crash: raw 0x1F at the end of a data string") {
+  // Issue 13; also tests/fuzz/corpus/cloudevent/raw-control-in-data.json.
+  const std::string json = *base64_decode(
+      "eyJzcGVjdmVyc2lvbiI6IjEuMCIsImlkIjoiMDE5MzZmMGUtMWMyYS03YjNjLThkNGUtNWY2YTdiOGM5ZDBlIiwic2"
+      "91cmNlIjoicyIsInR5cGUiOiJhIiwiZGF0YWNvbnRhYWF0dHlwZSI6InR9fX19fX19fX19fX19fX19fX19fX19fX19f"
+      "X19fX1leHQqL3BsYWluIiwiZGF0YSI6IiRkYXRhY29udGVubWQfHx8ifQ==");
+  REQUIRE(json.find("\"data\":\"$datacontenmd\x1f\x1f\x1f\"}") != std::string::npos);
+  CHECK(decode_error(json) ==
+        "cloudevent: attribute 'data': unescaped control character U+001F "
+        "at byte " +
+            std::to_string(json.find('\x1f')));
+}
+
+TEST_CASE("encoding escapes every control character, so the output decodes again") {
+  std::string all;
+  for (int c = 0; c < 0x20; ++c)
+    all += static_cast<char>(c);
+  for (size_t at = 0; at <= 40; ++at) {
+    // Text data: a JSON string of every control character at every offset.
+    const std::string text = std::string(at, 'a') + all + "\"\\ caf\xc3\xa9 " + all;
+    auto e = *EventBuilder("a").source("s").data(text, "text/plain").build();
+    const std::string json = to_cloudevent_json(*e);
+    INFO(printable(json, 400));
+    CHECK(std::none_of(json.begin(), json.end(), [](char ch) { return ch >= 0 && ch < 0x20; }));
+    CHECK(json.find("\\u0000\\u0001") != std::string::npos);
+    CHECK(json.find("\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f") != std::string::npos);
+    CHECK(json.find("\\b\\t\\n\\u000b\\f\\r") != std::string::npos);
+    auto back = parse_cloudevent_json(json);
+    REQUIRE(back.ok());
+    CHECK(**back == *e);
+
+    // JSON data whose strings hold escaped control characters: re-compacted
+    // on encode, still escaped.
+    std::string escaped;
+    for (int c = 0; c < 0x20; ++c) {
+      char u[8];
+      std::snprintf(u, sizeof u, "\\u%04x", c);
+      escaped += u;
+    }
+    const std::string data =
+        "{\"" + std::string(at, 'k') + escaped + "\":\"" + std::string(at, 'v') + escaped + "\"}";
+    auto j = *EventBuilder("a").source("s").data(data).build();
+    const std::string jj = to_cloudevent_json(*j);
+    INFO(printable(jj, 400));
+    CHECK(std::none_of(jj.begin(), jj.end(), [](char ch) { return ch >= 0 && ch < 0x20; }));
+    auto jback = parse_cloudevent_json(jj);
+    REQUIRE(jback.ok());
+    CHECK(to_cloudevent_json(**jback) == jj);
+  }
+}
+
+TEST_CASE("JSON data holding a raw control character goes out as data_base64, byte for byte") {
+  // Such data can be in a store written before decoding refused it, or come
+  // from a plugin: it is not JSON until escaped, so its bytes are kept.
+  for (size_t at = 0; at <= 40; ++at) {
+    const std::string data = "{\"k\":\"" + std::string(at, 'v') + "\x1f\x01\"}";
+    auto e = *EventBuilder("a").source("s").data(data).build();
+    const std::string json = to_cloudevent_json(*e);
+    CHECK(json.find("\"data_base64\"") != std::string::npos);
+    CHECK(json.find("\"datacontenttype\":\"application/json\"") != std::string::npos);
+    auto back = parse_cloudevent_json(json);
+    REQUIRE(back.ok());
+    CHECK(**back == *e);
+  }
+}
+
+TEST_CASE("JSON stored before encoding escaped every control character can still be read") {
+  // As the encoder wrote text data before issue 13's fix (ANSI colours: ESC
+  // is 0x1B, one of the bytes RapidJSON's SSE2 writer let through).
+  const std::string old =
+      std::string(kMinimal).substr(0, std::string(kMinimal).size() - 1) +
+      ",\"datacontenttype\":\"text/plain\",\"data\":\"a long line of log \x1b[31m"
+      "red\x1b[0m\"}";
+  CHECK(decode_error(old).find("unescaped control character U+001B") != std::string::npos);
+  CloudEventDecodeOptions lenient;
+  lenient.raw_control_characters = RawControlCharacters::kEscape;
+  auto e = parse_cloudevent_json(old, lenient);
+  REQUIRE(e.ok());
+  CHECK((*e)->data() == "a long line of log \x1b[31mred\x1b[0m");
+  // Everything else is as strict as ever.
+  CHECK_FALSE(parse_cloudevent_json(old.substr(0, old.size() - 1), lenient).ok());
+  // And its encoding escapes them.
+  CHECK(to_cloudevent_json(**e).find("\\u001b[31mred\\u001b[0m") != std::string::npos);
 }

@@ -93,7 +93,7 @@ struct FixtureOptions {
   int threads = 2;
   bool watch = false;
   std::vector<std::string> persist;  // event types the bus stores
-  config::BusSection bus;            // the bus's defaults
+  bus::BusOptions bus;               // the bus's defaults
   std::string store_path;            // "": a store in the fixture's temp dir
 };
 
