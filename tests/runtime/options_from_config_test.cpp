@@ -150,7 +150,6 @@ TEST_CASE("bus options from config: each overflow policy maps to its namesake") 
   }
 }
 
-
 TEST_CASE("options: scripts, with limits inherited and overridden") {
   auto r = parse_config(R"(scripts:
   folder: /srv/s
