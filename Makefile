@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 CONFIG ?= config/host.yaml
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test test-asan test-tsan bench fuzz format clean
+.PHONY: all deps configure build run test test-asan test-tsan bench fuzz format lint-lua clean
 
 all: build
 
@@ -23,8 +23,13 @@ build: configure
 run: build
 	./$(BUILD_DIR)/chorus run $(CONFIG)
 
-test: build
+test: build lint-lua
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# luacheck over the scripts, with the sandbox's allow-list as the standard
+# (.luacheckrc).
+lint-lua: deps
+	luacheck --no-color -q scripts
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything, then every test.
 test-asan: deps
@@ -34,7 +39,7 @@ test-asan: deps
 
 # ThreadSanitizer build of the concurrency-heavy test suites (a full TSan
 # build of everything does not fit CI's time).
-TSAN_TESTS ?= bus_tests store_tests discovery_tests integration_tests plugins_tests
+TSAN_TESTS ?= bus_tests store_tests discovery_tests integration_tests plugins_tests lua_tests
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHORUS_SANITIZE=thread -DCHORUS_BUILD_BENCH=OFF
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)

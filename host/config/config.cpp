@@ -33,6 +33,7 @@ constexpr SectionDef kSections[] = {
     {"bus", [](MapReader& r, Config& c) { parse_bus_section(r, c.bus); }},
     {"store", [](MapReader& r, Config& c) { parse_store_section(r, c.store); }},
     {"discovery", [](MapReader& r, Config& c) { parse_discovery_section(r, c.discovery); }},
+    {"scripts", [](MapReader& r, Config& c) { parse_scripts_section(r, c.scripts); }},
     {"plugins", [](MapReader& r, Config& c) { parse_plugins_section(r, c.plugins); }},
 };
 

@@ -15,6 +15,7 @@
 #include "config/host_section.h"
 #include "config/log_section.h"
 #include "config/plugins_section.h"
+#include "config/scripts_section.h"
 #include "config/store_section.h"
 #include "core/status.h"
 
@@ -31,6 +32,7 @@ struct Config {
   BusSection bus;
   StoreSection store;
   DiscoverySection discovery;
+  ScriptsSection scripts;
   PluginsSection plugins;
 };
 

@@ -1,111 +1,123 @@
-// MapReader::json: a free-form YAML value as JSON text (yaml_reader.h), for
-// blocks the host passes on without knowing their keys (a plugin's config).
-#include <charconv>
-#include <cmath>
+// YAML -> JSON for free-form configuration blocks, written with RapidJSON.
+#include "config/yaml_json.h"
 
-#include <fmt/core.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include "config/yaml_reader.h"
 
 namespace chorus::config {
 namespace {
 
-constexpr int kMaxDepth = 32;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-bool is_null_word(const std::string& s) {
-  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
-}
+constexpr int kMaxDepth = 32;
 
-// YAML 1.2 core-schema numbers: an integer or a decimal float.
-bool plain_number(const std::string& s, Writer& w) {
-  if (s.empty()) return false;
-  int64_t i = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
-  if (ec == std::errc() && p == s.data() + s.size()) {
-    w.Int64(i);
-    return true;
+// The JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(const std::string& s) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+      ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
   }
-  if (s.find_first_not_of("0123456789+-.eE") != std::string::npos) return false;
-  double d = 0;
-  auto [q, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (ec2 != std::errc() || q != s.data() + s.size() || !std::isfinite(d)) return false;
-  w.Double(d);
-  return true;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
 }
 
-struct Converter {
-  ReadContext& ctx;
-  Writer& w;
-  bool ok = true;
+class Converter {
+ public:
+  Converter(const EnvLookup& env, Writer& w) : env_(env), w_(w) {}
+  Status error;
+  YAML::Mark mark;
 
-  void node(const YAML::Node& n, const std::string& path, int depth) {
-    if (depth > kMaxDepth) {
-      ctx.error(n.Mark(), path, fmt::format("nested deeper than {} levels", kMaxDepth));
-      ok = false;
-      return;
-    }
+  bool value(const YAML::Node& n, int depth = 0) {
+    if (depth > kMaxDepth)
+      return fail(n.Mark(), "nested deeper than " + std::to_string(kMaxDepth) + " levels");
     switch (n.Type()) {
       case YAML::NodeType::Map:
-        w.StartObject();
+        w_.StartObject();
         for (auto it = n.begin(); it != n.end(); ++it) {
           const YAML::Node k = it->first;
-          if (!k.IsScalar()) {
-            ctx.error(k.Mark(), path, "a key must be a plain name, not a list or mapping");
-            ok = false;
-            continue;
-          }
-          w.Key(k.Scalar().c_str(), static_cast<rapidjson::SizeType>(k.Scalar().size()));
-          node(it->second, path + "." + k.Scalar(), depth + 1);
+          if (!k.IsScalar())
+            return fail(k.Mark(), "a key must be a plain name, not a list or mapping");
+          std::string key;
+          if (!text(k, key)) return false;
+          w_.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+          if (!value(it->second, depth + 1)) return false;
         }
-        w.EndObject();
-        break;
+        w_.EndObject();
+        return true;
       case YAML::NodeType::Sequence:
-        w.StartArray();
+        w_.StartArray();
         for (size_t i = 0; i < n.size(); ++i)
-          node(n[i], fmt::format("{}[{}]", path, i), depth + 1);
-        w.EndArray();
-        break;
-      case YAML::NodeType::Scalar: {
-        auto text = substitute_env(n.Scalar(), ctx.env);
-        if (!text.ok()) {
-          ctx.error(n.Mark(), path, text.error().message());
-          ok = false;
-          w.Null();
-          break;
-        }
-        const bool quoted = n.Tag() == "!";
-        if (!quoted && is_null_word(*text)) {
-          w.Null();
-        } else if (!quoted && (*text == "true" || *text == "false")) {
-          w.Bool(*text == "true");
-        } else if (quoted || !plain_number(*text, w)) {
-          w.String(text->c_str(), static_cast<rapidjson::SizeType>(text->size()));
-        }
-        break;
-      }
+          if (!value(n[i], depth + 1)) return false;
+        w_.EndArray();
+        return true;
+      case YAML::NodeType::Scalar:
+        return scalar(n);
       default:
-        w.Null();
+        w_.Null();
+        return true;
     }
   }
+
+ private:
+  bool fail(const YAML::Mark& m, std::string what) {
+    error = Status::InvalidArgument(std::move(what));
+    mark = m;
+    return false;
+  }
+
+  bool text(const YAML::Node& n, std::string& out) {
+    auto sub = substitute_env(n.Scalar(), env_);
+    if (!sub.ok()) return fail(n.Mark(), sub.error().message());
+    out = std::move(*sub);
+    return true;
+  }
+
+  bool scalar(const YAML::Node& n) {
+    std::string s;
+    if (!text(n, s)) return false;
+    if (n.Tag() != "!") {  // a plain (unquoted) scalar
+      if (s == "true" || s == "True" || s == "TRUE") return w_.Bool(true);
+      if (s == "false" || s == "False" || s == "FALSE") return w_.Bool(false);
+      if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return w_.Null();
+      if (is_json_number(s)) return w_.RawValue(s.c_str(), s.size(), rapidjson::kNumberType);
+    }
+    w_.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+    return true;
+  }
+
+  const EnvLookup& env_;
+  Writer& w_;
 };
 
 }  // namespace
 
-bool MapReader::json(std::string_view key, std::string& out) {
-  YAML::Mark mark;
-  YAML::Node n = find(key, &mark);
-  if (!n.IsDefined()) return false;
+Result<std::string> yaml_to_json(const YAML::Node& node, const EnvLookup& env,
+                                 YAML::Mark* error_mark) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
-  Converter c{*ctx_, w};
-  c.node(n, child_path(key), 0);
-  if (!c.ok) return false;
-  out.assign(buf.GetString(), buf.GetSize());
-  ctx_->settings[child_path(key)] = out;
-  return true;
+  Converter c(env, w);
+  if (!c.value(node)) {
+    if (error_mark) *error_mark = c.mark;
+    return c.error;
+  }
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 }  // namespace chorus::config

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "config/yaml_json.h"
 #include "core/text.h"
 #include "core/units.h"
 
@@ -358,6 +359,67 @@ std::string MapReader::join_names(const std::vector<std::string_view>& names) {
 std::string MapReader::fmt_unknown_choice(const std::string& value,
                                           const std::vector<std::string_view>& names) {
   return fmt::format("'{}' is not valid (expected {})", printable(value), join_names(names));
+}
+
+std::string MapReader::origin(std::string_view key) const {
+  const YAML::Mark m = mark_of(key);
+  const std::string where = key.empty() ? path_ : child_path(key);
+  if (!valid_mark(m)) return fmt::format("{}: {}", ctx_->file, where);
+  return fmt::format("{}:{}:{}: {}", ctx_->file, m.line + 1, m.column + 1, where);
+}
+
+void MapReader::strings(std::string_view key, std::vector<std::string>& out, const Check& check) {
+  YAML::Mark mark;
+  YAML::Node n = find(key, &mark);
+  if (!n.IsDefined()) return;
+  if (!n.IsScalar()) {
+    string_list(key, out, check);
+    return;
+  }
+  std::string v;
+  if (!string(key, v, check)) return;
+  out = {std::move(v)};
+}
+
+void MapReader::each_item(std::string_view key, const std::function<void(size_t, MapReader&)>& fn) {
+  YAML::Mark mark;
+  YAML::Node n = find(key, &mark);
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsSequence()) {
+    ctx_->error(mark, child_path(key),
+                fmt::format("has {} (expected a list of mappings)", kind_name(n)));
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node item = n[i];
+    const std::string item_path = fmt::format("{}[{}]", child_path(key), i);
+    if (!item.IsMap()) {
+      ctx_->error(item.Mark(), item_path,
+                  fmt::format("has {} (expected a mapping)", kind_name(item)));
+      continue;
+    }
+    MapReader r(*ctx_, item, item_path, item.Mark());
+    fn(i, r);
+  }
+}
+
+bool MapReader::json(std::string_view key, std::string& out) {
+  YAML::Mark mark;
+  YAML::Node n = find(key, &mark);
+  if (!n.IsDefined()) return false;
+  YAML::Mark at;
+  auto j = yaml_to_json(n, ctx_->env, &at);
+  if (!j.ok()) {
+    ctx_->error(valid_mark(at) ? at : mark, child_path(key), j.error().message());
+    return false;
+  }
+  out = std::move(*j);
+  ctx_->settings[child_path(key)] = out;
+  return true;
+}
+
+void MapReader::note(std::string value) {
+  ctx_->settings[path_] = std::move(value);
 }
 
 void MapReader::finish() {

@@ -89,12 +89,6 @@ class MapReader {
   }
   // A list of scalars.
   void string_list(std::string_view key, std::vector<std::string>& out, const Check& check = {});
-  // A free-form value (a plugin's config block) as compact JSON text:
-  // mappings become objects, lists arrays; a plain scalar becomes a number,
-  // true, false or null when it reads as one, else a string (a quoted
-  // scalar is always a string); ${VAR} is substituted in every scalar.
-  // Returns true when the key was present and converted (yaml_json.cpp).
-  bool json(std::string_view key, std::string& out);
 
   // A nested mapping; std::nullopt (and no error) when the key is absent.
   std::optional<MapReader> map(std::string_view key);
@@ -112,6 +106,28 @@ class MapReader {
 
   // Records an error at `key` (or at this map when key is empty).
   void bad_value(std::string_view key, std::string message);
+
+  // ---- added for the `scripts:` section ----
+
+  // "file:line:col: path" of this mapping (or of `key` in it), for errors
+  // that are found later, outside the config module (a script's function
+  // named here does not exist).
+  std::string origin(std::string_view key = {}) const;
+  // A string or a list of strings ("on: a.*" or "on: [a.*, b.*]").
+  void strings(std::string_view key, std::vector<std::string>& out, const Check& check = {});
+  // Calls fn(index, reader) for each item of a list of mappings; errors name
+  // "path.key[i]".
+  void each_item(std::string_view key, const std::function<void(size_t, MapReader&)>& fn);
+  // Any YAML value (a free-form block: a script's or a plugin's `config:`)
+  // as compact JSON text (yaml_json.h): mappings become objects, lists
+  // arrays; plain scalars that read as true/false, null/~ or numbers become
+  // those, everything else (and every quoted scalar) strings; nested at most
+  // 32 deep. ${VAR} is substituted in scalars. Returns true when the key was
+  // present and converted.
+  bool json(std::string_view key, std::string& out);
+  // Records this mapping itself in the settings (as `value`), so that a
+  // reload sees an entry appear or go even when it sets no key.
+  void note(std::string value);
 
   // Records "unknown key" for every key not read above, with the list of
   // known keys and a did-you-mean hint. Call once, after all reads.

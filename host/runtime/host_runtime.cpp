@@ -22,6 +22,7 @@
 #include "runtime/options_from_config.h"
 #include "runtime/plugins_subsystem.h"
 #include "runtime/runtime_log.h"
+#include "runtime/scripts_subsystem.h"
 #include "runtime/store_subsystem.h"
 #include "runtime/version.h"
 
@@ -43,6 +44,7 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems(HostServices& services) 
   list.push_back(std::make_unique<StoreSubsystem>(services));
   list.push_back(std::make_unique<BusSubsystem>(services));
   list.push_back(std::make_unique<DiscoverySubsystem>(services));
+  list.push_back(std::make_unique<ScriptsSubsystem>(services));
   list.push_back(std::make_unique<PluginsSubsystem>(services));
   return list;
 }

@@ -19,6 +19,9 @@ class EventBus;
 namespace chorus::discovery {
 class Registry;
 }
+namespace chorus::lua {
+class ScriptHost;
+}
 namespace chorus::plugins {
 class PluginHost;
 }
@@ -31,6 +34,7 @@ struct HostServices {
   store::EventStore* store = nullptr;       // set by StoreSubsystem
   bus::EventBus* bus = nullptr;             // set by BusSubsystem
   discovery::Registry* registry = nullptr;  // set by DiscoverySubsystem (thread-safe API)
+  lua::ScriptHost* scripts = nullptr;       // set by ScriptsSubsystem (Lua filters for plugins)
   plugins::PluginHost* plugins = nullptr;   // set by PluginsSubsystem (loaded agents, for the API)
 };
 

@@ -225,4 +225,37 @@ plugins::PluginHostOptions plugins_options_from(const config::Config& c,
   return o;
 }
 
+lua::ScriptHostOptions scripts_options_from(const config::Config& config) {
+  const config::ScriptsSection& s = config.scripts;
+  lua::ScriptHostOptions o;
+  o.folder = s.folder;
+  o.watch = s.watch;
+  o.request_timeout = s.request_timeout;
+  for (const config::ScriptEntryConfig& e : s.entries) {
+    lua::ScriptSpec spec;
+    spec.name = e.name;
+    spec.file = e.file;
+    spec.trust = e.trusted ? lua::Trust::kTrusted : lua::Trust::kSandboxed;
+    spec.limits.memory_bytes = e.memory_limit.value_or(s.memory_limit);
+    spec.limits.cpu = e.cpu_limit.value_or(s.cpu_limit);
+    spec.config_json = e.config_json;
+    spec.origin = e.origin;
+    for (const config::ScriptSubscriptionConfig& c : e.subscriptions) {
+      lua::SubscriptionSpec sub;
+      sub.patterns = c.on;
+      sub.handler = c.handler;
+      sub.filter = c.filter;
+      sub.queue_group = c.queue_group;
+      sub.durable_group = c.durable;
+      if (!c.priority.empty()) {
+        if (auto p = parse_priority(c.priority); p.ok()) sub.min_priority = *p;
+      }
+      sub.origin = c.origin;
+      spec.subscriptions.push_back(std::move(sub));
+    }
+    o.scripts.push_back(std::move(spec));
+  }
+  return o;
+}
+
 }  // namespace chorus::runtime

@@ -11,6 +11,7 @@
 #include "bus/bus_options.h"
 #include "core/log.h"
 #include "discovery/discovery_options.h"
+#include "lua/lua_options.h"
 #include "plugins/plugin_host_options.h"
 #include "store/store_options.h"
 
@@ -44,5 +45,9 @@ discovery::DiscoveryOptions discovery_options_from(const config::Config& config)
 // for the runtime to set.
 plugins::PluginHostOptions plugins_options_from(const config::Config& config,
                                                 const std::string& data_dir = {});
+// The Lua runtime's options from the `scripts:` section: each entry's limits
+// default to scripts.limits; YAML positions travel along for errors found
+// when a script is loaded (a missing handler function).
+lua::ScriptHostOptions scripts_options_from(const config::Config& config);
 
 }  // namespace chorus::runtime

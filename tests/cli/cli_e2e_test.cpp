@@ -159,8 +159,12 @@ TEST_CASE("check: good config exits 0 and bad config exits 1 with every error") 
   CHECK(ok.exit_code == 0);
   CHECK(ok.out == good + ": ok\n");
 
-  auto shipped =
-      run_command({kChorus, "check", std::string(CHORUS_SOURCE_DIR) + "/config/host.yaml"});
+  // From the repository's root, as `make run` runs it: the scripts folder
+  // (./scripts) is relative to the working directory.
+  SpawnOptions at_root;
+  at_root.cwd = CHORUS_SOURCE_DIR;
+  auto shipped = run_command({kChorus, "check", "config/host.yaml"}, 30s, at_root);
+  INFO(shipped.err);
   CHECK(shipped.exit_code == 0);
 
   const std::string bad =

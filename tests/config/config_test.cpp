@@ -57,14 +57,18 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   CHECK(r->host == d.host);
   CHECK(r->log == d.log);
   CHECK(r->bus == d.bus);
-  // Two lists set up the example agents (plugins/) and are not defaults.
+  // Besides the defaults, host.yaml sets up the examples: the example agents
+  // (plugins/), the example scripts (scripts/) and the events they store.
   CHECK(!r->store.persist.empty());
   CHECK(!r->plugins.agents.empty());
+  CHECK(r->scripts.entries.size() == 6);
   r->store.persist.clear();
   r->plugins.agents.clear();
+  r->scripts.entries.clear();
   CHECK(r->store == d.store);
   CHECK(r->discovery == d.discovery);
   CHECK(r->plugins == d.plugins);
+  CHECK(r->scripts == d.scripts);
 }
 
 TEST_CASE("every example config is valid") {
@@ -183,10 +187,9 @@ TEST_CASE("error: unknown key - with the list and a did-you-mean") {
         "test.yaml:2:3: host.wrkers: unknown key (expected name, data_dir or workers; did "
         "you mean 'workers'?)");
   auto top = errors_of("hots:\n  workers: 2\n");
-  CHECK(
-      top[0] ==
-      "test.yaml:1:1: hots: unknown key (expected host, log, bus, store, discovery or plugins; did "
-      "you mean 'host'?)");
+  CHECK(top[0] ==
+        "test.yaml:1:1: hots: unknown key (expected host, log, bus, store, discovery, scripts or "
+        "plugins; did you mean 'host'?)");
 }
 
 TEST_CASE("error: wrong type") {

@@ -185,3 +185,60 @@ plugins:
   CHECK(!o.plugins[1].enabled);
   CHECK(runtime::plugins_options_from(*r, "/data").private_dir == "/data/plugins");
 }
+
+TEST_CASE("options: scripts, with limits inherited and overridden") {
+  auto r = parse_config(R"(scripts:
+  folder: /srv/s
+  watch: false
+  request_timeout: 3s
+  limits: {memory: 16MiB, cpu: 40ms}
+  entries:
+    a:
+      config: {k: 1}
+      subscriptions:
+        - on: [x.*, y.*]
+          handler: h
+          filter: b.f
+          priority: high
+    b:
+      file: lib/b.lua
+      trusted: true
+      limits: {cpu: 1s}
+)",
+                        "t.yaml");
+  REQUIRE(r.ok());
+  const lua::ScriptHostOptions o = runtime::scripts_options_from(*r);
+  CHECK(o.folder == "/srv/s");
+  CHECK_FALSE(o.watch);
+  CHECK(o.request_timeout == 3s);
+  REQUIRE(o.scripts.size() == 2);
+  const lua::ScriptSpec& a = o.scripts[0];
+  CHECK(a.name == "a");
+  CHECK(a.file == "a.lua");
+  CHECK(a.trust == lua::Trust::kSandboxed);
+  CHECK(a.limits.memory_bytes == 16u << 20);
+  CHECK(a.limits.cpu == 40ms);
+  CHECK(a.config_json == R"({"k":1})");
+  CHECK(a.origin == "t.yaml:8:7: scripts.entries.a");
+  REQUIRE(a.subscriptions.size() == 1);
+  CHECK(a.subscriptions[0].patterns == std::vector<std::string>{"x.*", "y.*"});
+  CHECK(a.subscriptions[0].handler == "h");
+  CHECK(a.subscriptions[0].filter == "b.f");
+  CHECK(a.subscriptions[0].min_priority == std::optional<Priority>(Priority::kHigh));
+  CHECK(a.subscriptions[0].origin == "t.yaml:10:11: scripts.entries.a.subscriptions[0]");
+  const lua::ScriptSpec& b = o.scripts[1];
+  CHECK(b.file == "lib/b.lua");
+  CHECK(b.trust == lua::Trust::kTrusted);
+  CHECK(b.limits.memory_bytes == 16u << 20);
+  CHECK(b.limits.cpu == 1s);
+  // The built-in defaults are the Lua module's own.
+  const lua::ScriptHostOptions d = runtime::scripts_options_from(default_config());
+  const lua::ScriptHostOptions own;
+  CHECK(d.folder == own.folder);
+  CHECK(d.watch == own.watch);
+  CHECK(d.request_timeout == own.request_timeout);
+  CHECK(d.scripts.empty());
+  CHECK(runtime::scripts_options_from(default_config()).scripts.empty());
+  CHECK(lua::ScriptLimits{}.memory_bytes == ScriptsSection{}.memory_limit);
+  CHECK(lua::ScriptLimits{}.cpu == ScriptsSection{}.cpu_limit);
+}

@@ -1,0 +1,48 @@
+// ScriptsSubsystem: the Lua runtime's place in the host's lifecycle.
+#include "runtime/scripts_subsystem.h"
+
+#include "config/config.h"
+#include "lua/script_host.h"
+#include "runtime/options_from_config.h"
+
+namespace chorus::runtime {
+
+ScriptsSubsystem::ScriptsSubsystem(HostServices& services) : services_(services) {}
+
+ScriptsSubsystem::~ScriptsSubsystem() {
+  stop(std::chrono::steady_clock::now());
+  close();
+}
+
+Status ScriptsSubsystem::start(const config::Config& config) {
+  host_ = std::make_unique<lua::ScriptHost>(
+      scripts_options_from(config),
+      lua::ScriptHostServices{services_.io, services_.bus, services_.store});
+  if (Status s = host_->start(); !s.ok()) {
+    host_.reset();
+    return s;
+  }
+  services_.scripts = host_.get();
+  return Status::OK();
+}
+
+void ScriptsSubsystem::stop(Deadline) {
+  if (host_) host_->stop();
+}
+
+void ScriptsSubsystem::close() {
+  services_.scripts = nullptr;
+  if (host_) host_->close();
+  host_.reset();
+}
+
+bool ScriptsSubsystem::reloads(std::string_view key) const {
+  return key.starts_with("scripts.");
+}
+
+Status ScriptsSubsystem::reload(const config::Config& next) {
+  if (!host_) return Status::OK();
+  return host_->apply(scripts_options_from(next));
+}
+
+}  // namespace chorus::runtime
