@@ -32,6 +32,7 @@ constexpr SectionDef kSections[] = {
     {"log", [](MapReader& r, Config& c) { parse_log_section(r, c.log); }},
     {"bus", [](MapReader& r, Config& c) { parse_bus_section(r, c.bus); }},
     {"store", [](MapReader& r, Config& c) { parse_store_section(r, c.store); }},
+    {"api", [](MapReader& r, Config& c) { parse_api_section(r, c.api); }},
 };
 
 Result<Config> fail(ReadContext& ctx, ConfigErrors* errors) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "config/api_section.h"
 #include "config/bus_section.h"
 #include "config/config_error.h"
 #include "config/env_subst.h"
@@ -28,6 +29,7 @@ struct Config {
   LogSection log;
   BusSection bus;
   StoreSection store;
+  ApiSection api;
 };
 
 struct LoadOptions {

@@ -58,6 +58,7 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   CHECK(r->log == d.log);
   CHECK(r->bus == d.bus);
   CHECK(r->store == d.store);
+  CHECK(r->api == d.api);
 }
 
 TEST_CASE("every example config is valid") {
@@ -178,7 +179,7 @@ TEST_CASE("error: unknown key - with the list and a did-you-mean") {
   auto top = errors_of("hots:\n  workers: 2\n");
   CHECK(
       top[0] ==
-      "test.yaml:1:1: hots: unknown key (expected host, log, bus or store; did you mean 'host'?)");
+      "test.yaml:1:1: hots: unknown key (expected host, log, bus, store or api; did you mean 'host'?)");
 }
 
 TEST_CASE("error: wrong type") {
