@@ -16,6 +16,10 @@ class EventStore;
 namespace chorus::bus {
 class EventBus;
 }
+namespace chorus::api {
+class MetricsRegistry;
+class Readiness;
+}  // namespace chorus::api
 
 namespace chorus::runtime {
 
@@ -24,6 +28,12 @@ struct HostServices {
   std::string data_dir;                   // absolute, locked for the process
   store::EventStore* store = nullptr;     // set by StoreSubsystem
   bus::EventBus* bus = nullptr;           // set by BusSubsystem
+  // GET /metrics and GET /readyz (host/api, docs/api.md "Metrics" and
+  // "Readiness"): set by the runtime before any subsystem starts, so every
+  // subsystem can add its collector and its readiness check in start()
+  // (and must remove them in stop() or close()). The API itself starts last.
+  api::MetricsRegistry* metrics = nullptr;
+  api::Readiness* readiness = nullptr;
 };
 
 }  // namespace chorus::runtime

@@ -30,3 +30,15 @@ struct LogOptions {
 LogOptions log_options_from(const config::LogSection& section);
 
 }  // namespace chorus::runtime
+
+namespace chorus::api {
+struct ApiOptions;
+}
+
+namespace chorus::runtime {
+
+// The admin API's options from the `api:` section; `persist` is
+// store.persist (publishes of those types answer with their seqs).
+api::ApiOptions api_options_from(const config::Config& config);
+
+}  // namespace chorus::runtime
