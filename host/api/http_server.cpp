@@ -2,6 +2,7 @@
 // connection limit answered with 503), reloads and the stop sequence
 // (api_server.h). The connections themselves are in http_session.cpp and
 // ws_tail.cpp.
+#include <array>
 #include <utility>  // before Asio: 1.74's awaitable.hpp needs std::exchange
 
 #include <boost/asio/co_spawn.hpp>
@@ -43,7 +44,7 @@ void log_exception(std::exception_ptr e) {
 }
 
 // Over the connection limit: a 503 and close, without reading a request.
-asio::awaitable<void> reject(tcp::socket socket, size_t limit) {
+asio::awaitable<void> reject(tcp::socket accepted, size_t limit) {
   const Response r = error_response(
       503, "too_many_connections",
       fmt::format("the API has api.limits.connections ({}) connections open; try again later",
@@ -52,28 +53,31 @@ asio::awaitable<void> reject(tcp::socket socket, size_t limit) {
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: {}\r\nContent-Length: "
       "{}\r\nConnection: close\r\n\r\n",
       r.content_type, r.body.size());
-  asio::steady_timer linger(socket.get_executor());
+  // Shared with the linger timer's handler, which may run after this frame.
+  auto socket = std::make_shared<tcp::socket>(std::move(accepted));
+  asio::steady_timer linger(socket->get_executor());
   linger.expires_after(kRejectLinger);
-  linger.async_wait([&socket](const boost::system::error_code& ec) {
-    if (!ec) {
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    }
-  });
+  linger.async_wait(
+      [weak = std::weak_ptr<tcp::socket>(socket)](const boost::system::error_code& ec) {
+        auto s = weak.lock();
+        if (ec || !s) return;
+        boost::system::error_code ignored;
+        s->close(ignored);
+      });
   boost::system::error_code ec;
   const std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(r.body)};
-  co_await asio::async_write(socket, bufs, asio::redirect_error(use_awaitable, ec));
+  co_await asio::async_write(*socket, bufs, asio::redirect_error(use_awaitable, ec));
   if (!ec) {
-    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket->shutdown(tcp::socket::shutdown_send, ec);
     // Drain what the client sends until it closes, so it reads the 503
     // rather than a reset.
     char sink[1024];
     while (!ec)
-      co_await socket.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+      co_await socket->async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
   }
   linger.cancel();
   boost::system::error_code ignored;
-  socket.close(ignored);
+  socket->close(ignored);
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<ServerState> state) {

@@ -10,6 +10,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -175,6 +176,16 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
     ~ClearStop() { c.on_stop = nullptr; }
   } clear_stop{*conn};
 
+  // The read timeout's timer and its state. The state is shared with the
+  // timer's handler, which may run after this frame is gone (it fired just
+  // as the read completed): it then finds another generation and does
+  // nothing.
+  struct ReadClock {
+    uint64_t generation = 0;
+    bool timed_out = false;
+  };
+  const auto clock = std::make_shared<ReadClock>();
+  asio::steady_timer read_timer(conn->strand);
   uint32_t served = 0;
   beast::error_code ec;
   for (;;) {
@@ -192,7 +203,18 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
     const auto t0 = Clock::now();
     http::request_parser<http::string_body> parser;
     configure(parser, lim);
-    stream.expires_after(lim.read_timeout);
+    // The stream's own timeout would close the socket; this one only
+    // cancels the read, so the client still gets its 408.
+    stream.expires_never();
+    clock->timed_out = false;
+    const uint64_t generation = ++clock->generation;
+    read_timer.expires_after(lim.read_timeout);
+    read_timer.async_wait([clock, generation, &stream](const beast::error_code& tec) {
+      if (tec || generation != clock->generation) return;
+      clock->timed_out = true;  // the read is still pending: the frame is alive
+      beast::error_code ignored;
+      stream.socket().cancel(ignored);
+    });
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(use_awaitable, ec));
     if (!ec && !parser.is_done()) {
@@ -202,6 +224,9 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
       if (!ec)
         co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     }
+    ++clock->generation;
+    read_timer.cancel();
+    if (clock->timed_out) ec = beast::error::timeout;
     if (ec) {
       if (std::optional<Response> r = read_error_response(ec); r && !stop_asked) {
         const int status = r->status;

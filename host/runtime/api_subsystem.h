@@ -38,6 +38,10 @@ class ApiSubsystem final : public Subsystem {
   bool reloads(std::string_view key) const override;
   Status reload(const config::Config& next) override;
 
+  // The running server (null before start, when disabled, and after
+  // close()); for tests that need its port.
+  api::ApiServer* server() const noexcept { return server_.get(); }
+
  private:
   HostServices& services_;
   std::unique_ptr<api::ApiServer> server_;
