@@ -47,7 +47,7 @@ bench: build
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from the committed seed
 # corpus; new inputs go to a temporary directory, never into the repository.
 FUZZ_SECONDS ?= 30
-FUZZERS = event_record cloudevent topic config store_value
+FUZZERS = event_record cloudevent topic config store_value api_request
 fuzz:
 	@CHORUS_EXTRA_PACKAGES="clang libclang-rt-14-dev" ./.ci/install-deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -28,7 +28,7 @@ void ApiMetrics::write(MetricsWriter& w) const {
     w.sample(n, {{"code", code}});
   }
   w.family("chorus_api_request_duration_seconds", MetricType::kHistogram,
-           "Time from a request's arrival to its response being handed to the socket");
+           "Time from a request's arrival to its response being ready to write");
   w.histogram(durations_.snapshot());
   w.family("chorus_api_connections", MetricType::kGauge, "Open API connections");
   w.sample(static_cast<double>(connections.load(std::memory_order_relaxed)));

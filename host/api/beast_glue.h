@@ -34,10 +34,16 @@ BeastResponse to_beast(Response&& r, unsigned version, bool keep_alive);
 // 408); nullopt when the peer just closed or the read was cancelled.
 std::optional<Response> read_error_response(const beast::error_code& ec);
 
+// How a tail sends events: one CloudEvent per message, or (batch) a JSON
+// array of the events queued at that moment per message, the CloudEvents
+// batch format.
+enum class TailFormat { kSingle, kBatch };
+
 // Runs the WebSocket tail of `patterns` on the upgraded connection until
 // the client leaves, falls behind or the server stops (ws_tail.cpp).
 boost::asio::awaitable<void> run_tail(std::shared_ptr<ServerState> state,
-                                      std::shared_ptr<Conn> conn, beast::tcp_stream stream,
-                                      BeastRequest upgrade, std::vector<std::string> patterns);
+                                      std::shared_ptr<Conn> conn, asio::ip::tcp::socket socket,
+                                      BeastRequest upgrade, std::vector<std::string> patterns,
+                                      TailFormat format);
 
 }  // namespace chorus::api

@@ -164,10 +164,24 @@ Reply::Reply(Sink sink) : state_(std::make_shared<State>()) {
   state_->sink = std::move(sink);
 }
 
-void Reply::send(Response response) const {
-  if (state_->sent.exchange(true, std::memory_order_acq_rel)) return;
-  Sink sink = std::move(state_->sink);
+void Reply::deliver(State& s, Response response) {
+  if (s.sent.exchange(true, std::memory_order_acq_rel)) return;
+  Sink sink = std::move(s.sink);
   sink(std::move(response));
+}
+
+void Reply::send(Response response) const {
+  deliver(*state_, std::move(response));
+}
+
+Reply::Weak Reply::weak() const {
+  Weak w;
+  w.state_ = state_;
+  return w;
+}
+
+void Reply::Weak::send(Response response) const {
+  if (auto s = state_.lock()) deliver(*s, std::move(response));
 }
 
 bool Reply::sent() const noexcept {

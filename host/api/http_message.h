@@ -52,8 +52,9 @@ struct Response {
   std::vector<Header> headers;  // besides Content-Type/Length and Connection
   bool close = false;           // close the connection after this response
   // Set by the tail route: accept the WebSocket upgrade and stream events
-  // matching these patterns (http_server.cpp).
+  // matching these patterns (ws_tail.cpp), in batches when tail_batch.
   std::vector<std::string> tail_patterns;
+  bool tail_batch = false;
 };
 
 // Status and JSON body; the content type is application/json.
@@ -81,6 +82,23 @@ class Reply {
 
  private:
   struct State;
+
+ public:
+  // A reference that does not keep the request open (the server keeps one
+  // to answer 503 when it stops): send() does nothing once every Reply is
+  // gone.
+  class Weak {
+   public:
+    void send(Response response) const;
+
+   private:
+    friend class Reply;
+    std::weak_ptr<State> state_;
+  };
+  Weak weak() const;
+
+ private:
+  static void deliver(State& s, Response response);
   std::shared_ptr<State> state_;
 };
 

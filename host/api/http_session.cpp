@@ -72,6 +72,19 @@ void configure(http::request_parser<http::string_body>& p, const ApiLimits& limi
   p.body_limit(limits.max_body);
 }
 
+// Parses what `buffer` holds into `p` (header and body); need_more is not
+// an error here.
+void feed(http::request_parser<http::string_body>& p, beast::flat_buffer& buffer,
+          beast::error_code& ec) {
+  p.eager(true);
+  while (buffer.size() > 0 && !p.is_done()) {
+    const size_t used = p.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec || used == 0) break;
+  }
+  if (ec == http::error::need_more) ec = {};
+}
+
 bool expects_continue(const http::request_parser<http::string_body>& p) {
   const auto it = p.get().find(http::field::expect);
   return it != p.get().end() && lower(view(it->value())) == "100-continue";
@@ -160,8 +173,8 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
 
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  std::optional<Reply> pending;  // the request being handled, for an abort
-  bool busy = false;             // between a request's first byte and its response
+  std::optional<Reply::Weak> pending;  // the request being handled, for an abort
+  bool busy = false;                   // between a request's first byte and its response
   bool stop_asked = false;
 
   // Runs on this strand while the coroutine is suspended (server_state.h).
@@ -215,8 +228,12 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
       beast::error_code ignored;
       stream.socket().cancel(ignored);
     });
-    co_await http::async_read_header(stream, buffer, parser,
-                                     asio::redirect_error(use_awaitable, ec));
+    // Most requests arrived whole with their first bytes: parse what is
+    // buffered at once, and read only what is missing.
+    feed(parser, buffer, ec);
+    if (!ec && !parser.is_header_done())
+      co_await http::async_read_header(stream, buffer, parser,
+                                       asio::redirect_error(use_awaitable, ec));
     if (!ec && !parser.is_done()) {
       if (expects_continue(parser))
         co_await asio::async_write(stream, asio::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25),
@@ -231,10 +248,10 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
       if (std::optional<Response> r = read_error_response(ec); r && !stop_asked) {
         const int status = r->status;
         BeastResponse out = to_beast(std::move(*r), 11, false);
+        state->metrics.request(status, std::chrono::duration<double>(Clock::now() - t0).count());
         stream.expires_after(lim.read_timeout);
         beast::error_code wec;
         co_await http::async_write(stream, out, asio::redirect_error(use_awaitable, wec));
-        state->metrics.request(status, std::chrono::duration<double>(Clock::now() - t0).count());
         api_log().debug("(unparsed request) {} {}", status, ec.message());
       }
       break;
@@ -251,7 +268,7 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
           Reply reply([h, strand = conn->strand](Response r) {
             asio::post(strand, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
           });
-          pending = reply;
+          pending = reply.weak();
           state->router.dispatch(req, reply);
         },
         use_awaitable);
@@ -263,8 +280,9 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
       api_log().debug("{} {} 101 (WebSocket tail)", req.method_text, printable(req.target));
       conn->on_stop = nullptr;  // the tail sets its own
       busy = false;
-      co_await run_tail(state, conn, std::move(stream), std::move(breq),
-                        std::move(resp.tail_patterns));
+      co_await run_tail(state, conn, stream.release_socket(), std::move(breq),
+                        std::move(resp.tail_patterns),
+                        resp.tail_batch ? TailFormat::kBatch : TailFormat::kSingle);
       co_return;
     }
     const uint32_t max_requests = lim.requests_per_connection;
@@ -276,10 +294,11 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
       out.body().clear();
       out.content_length(length);
     }
-    stream.expires_after(lim.read_timeout);  // a client that does not read is cut off too
-    co_await http::async_write(stream, out, asio::redirect_error(use_awaitable, ec));
+    // Counted before the write: a client that has its answer finds it counted.
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     state->metrics.request(status, secs);
+    stream.expires_after(lim.read_timeout);  // a client that does not read is cut off too
+    co_await http::async_write(stream, out, asio::redirect_error(use_awaitable, ec));
     api_log().debug("{} {} {} {:.3f}ms", req.method_text, printable(req.target), status,
                     secs * 1e3);
     busy = false;

@@ -29,19 +29,28 @@ namespace websocket = beast::websocket;
 using asio::use_awaitable;
 
 constexpr size_t kMaxClientMessage = 64 * 1024;
+constexpr size_t kMaxBatch = 1000;  // events per message in batch format
 
 // What the writer and the reader share; lives as long as either runs.
 struct TailConn {
-  TailConn(beast::tcp_stream&& s, const Strand& strand)
+  TailConn(asio::ip::tcp::socket&& s, const Strand& strand)
       : ws(std::move(s)), wake(strand), close_timer(strand) {}
 
-  websocket::stream<beast::tcp_stream> ws;
+  // On the socket itself: a tcp_stream's per-operation timer machinery
+  // costs on every message, and the websocket has timeouts of its own.
+  websocket::stream<asio::ip::tcp::socket> ws;
   asio::steady_timer wake;         // the writer waits on it; cancel() wakes it
   asio::steady_timer close_timer;  // cuts the socket if a close is not taken in time
   std::shared_ptr<TailQueue> queue;
   bool reader_done = false;  // the client closed, or the connection failed
   bool stop = false;         // the server is stopping
   bool close_armed = false;
+
+  // Closes the socket: pending operations end with an error. On the strand.
+  void cut() {
+    beast::error_code ignored;
+    ws.next_layer().close(ignored);
+  }
 
   // On the strand.
   void arm_close(std::chrono::milliseconds timeout, const std::shared_ptr<TailConn>& self) {
@@ -50,7 +59,7 @@ struct TailConn {
     close_timer.expires_after(timeout);
     close_timer.async_wait([weak = std::weak_ptr<TailConn>(self)](const beast::error_code& ec) {
       if (ec) return;
-      if (auto t = weak.lock()) beast::get_lowest_layer(t->ws).close();
+      if (auto t = weak.lock()) t->cut();
     });
   }
 };
@@ -70,11 +79,10 @@ asio::awaitable<void> tail_reader(std::shared_ptr<TailConn> t) {
 }  // namespace
 
 asio::awaitable<void> run_tail(std::shared_ptr<ServerState> state, std::shared_ptr<Conn> conn,
-                               beast::tcp_stream stream, BeastRequest upgrade,
-                               std::vector<std::string> patterns) {
+                               asio::ip::tcp::socket socket, BeastRequest upgrade,
+                               std::vector<std::string> patterns, TailFormat format) {
   const std::shared_ptr<const ApiOptions> opts = state->options.get();
-  stream.expires_never();  // the websocket's own timeouts apply from here
-  auto t = std::make_shared<TailConn>(std::move(stream), conn->strand);
+  auto t = std::make_shared<TailConn>(std::move(socket), conn->strand);
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = opts->limits.read_timeout;
   timeouts.idle_timeout = opts->limits.idle_timeout;
@@ -85,6 +93,7 @@ asio::awaitable<void> run_tail(std::shared_ptr<ServerState> state, std::shared_p
   co_await t->ws.async_accept(upgrade, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return;
   t->ws.text(true);
+  t->ws.auto_fragment(false);  // one frame per message: fewer writes, simpler clients
 
   std::weak_ptr<TailConn> weak = t;
   const std::chrono::milliseconds close_timeout = opts->tail_close_timeout;
@@ -113,7 +122,7 @@ asio::awaitable<void> run_tail(std::shared_ptr<ServerState> state, std::shared_p
   conn->on_stop = [t](bool abort) {
     t->stop = true;
     t->wake.cancel();
-    if (abort) beast::get_lowest_layer(t->ws).close();
+    if (abort) t->cut();
   };
   asio::co_spawn(conn->strand, tail_reader(t), [](std::exception_ptr) {});
 
@@ -143,16 +152,37 @@ asio::awaitable<void> run_tail(std::shared_ptr<ServerState> state, std::shared_p
       continue;
     }
     uint64_t sent = 0;
-    for (const EventPtr& e : batch) {
-      text.clear();
-      append_cloudevent_json(*e, text);
-      co_await t->ws.async_write(asio::buffer(text), asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        dead = true;
-        break;
+    if (format == TailFormat::kBatch) {
+      // One message per kMaxBatch events: a JSON array (CloudEvents batch).
+      for (size_t i = 0; i < batch.size() && !dead;) {
+        const size_t end = std::min(batch.size(), i + kMaxBatch);
+        text.assign(1, '[');
+        for (size_t k = i; k < end; ++k) {
+          if (k > i) text.push_back(',');
+          append_cloudevent_json(*batch[k], text);
+        }
+        text.push_back(']');
+        co_await t->ws.async_write(asio::buffer(text), asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+          dead = true;
+          break;
+        }
+        sent += end - i;
+        i = end;
+        if (t->queue->overflowed() || t->stop) break;
       }
-      ++sent;
-      if (t->queue->overflowed() || t->stop) break;  // stop sending stale events
+    } else {
+      for (const EventPtr& e : batch) {
+        text.clear();
+        append_cloudevent_json(*e, text);
+        co_await t->ws.async_write(asio::buffer(text), asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+          dead = true;
+          break;
+        }
+        ++sent;
+        if (t->queue->overflowed() || t->stop) break;  // stop sending stale events
+      }
     }
     state->metrics.tail_events.fetch_add(sent, std::memory_order_relaxed);
     if (dead) break;
@@ -168,7 +198,7 @@ asio::awaitable<void> run_tail(std::shared_ptr<ServerState> state, std::shared_p
     t->arm_close(close_timeout, t);
     co_await t->ws.async_close(reason, asio::redirect_error(use_awaitable, ec));
   }
-  beast::get_lowest_layer(t->ws).close();
+  t->cut();
 }
 
 }  // namespace chorus::api

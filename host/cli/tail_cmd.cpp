@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "api/cloudevents_http.h"
 #include "api/query.h"
 #include "cli/commands.h"
 #include "cli/live_common.h"
@@ -16,10 +17,10 @@
 namespace chorus::cli {
 
 int cmd_tail(const TailOptions& o) {
-  std::string target = "/v1/tail?";
+  std::string target = "/v1/tail?batch=true";
   for (size_t i = 0; i < o.patterns.size(); ++i) {
     if (Status s = validate_pattern(o.patterns[i], "PATTERN"); !s.ok()) return report(s);
-    target += (i ? "&pattern=" : "pattern=") + api::percent_encode(o.patterns[i]);
+    target += "&pattern=" + api::percent_encode(o.patterns[i]);
   }
   auto endpoint = resolve_endpoint(o.connect);
   if (!endpoint.ok()) return report(endpoint.error());
@@ -36,16 +37,25 @@ int cmd_tail(const TailOptions& o) {
         fmt::print(stderr, "tailing {} on {} (Ctrl-C to stop)\n", patterns, endpoint->address());
       },
       [&](std::string_view text) {
-        if (o.json) {
-          std::fwrite(text.data(), 1, text.size(), stdout);
-          std::fputc('\n', stdout);
-        } else if (auto e = parse_cloudevent_json(text); e.ok()) {
-          fmt::print("{}\n", event_line(**e, colour));
-        } else {
-          fmt::print("{}\n", text);
+        // Batches (JSON arrays) keep up with busy hosts; one line per event.
+        std::vector<std::string_view> items{text};
+        if (!text.empty() && text.front() == '[') {
+          auto split = api::split_json_array(text);
+          if (split.ok()) items = std::move(*split);
+        }
+        for (std::string_view item : items) {
+          if (o.json) {
+            std::fwrite(item.data(), 1, item.size(), stdout);
+            std::fputc('\n', stdout);
+          } else if (auto e = parse_cloudevent_json(item); e.ok()) {
+            fmt::print("{}\n", event_line(**e, colour));
+          } else {
+            fmt::print("{}\n", item);
+          }
+          if (o.count != 0 && ++seen >= o.count) break;
         }
         std::fflush(stdout);
-        return o.count == 0 || ++seen < o.count;
+        return o.count == 0 || seen < o.count;
       },
       &refused);
   if (!end.ok()) {

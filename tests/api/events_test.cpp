@@ -372,13 +372,16 @@ TEST_CASE("dead letters: list, show, replay, drop") {
   ApiHost host;  // one delivery attempt: the first failure dead-letters
   std::atomic<int> calls{0};
   std::atomic<bool> fail{true};
+  bus::SubscribeOptions worker;
+  worker.subscriber_id = "worker";
   REQUIRE(host.bus()
-              .subscribe("job.run",
-                         [&](const EventPtr&) {
-                           ++calls;
-                           return fail ? Status::Internal("disk full") : Status::OK();
-                         },
-                         {.subscriber_id = "worker"})
+              .subscribe(
+                  "job.run",
+                  [&](const EventPtr&) {
+                    ++calls;
+                    return fail ? Status::Internal("disk full") : Status::OK();
+                  },
+                  worker)
               .ok());
   for (int i = 0; i < 3; ++i)
     REQUIRE(publish(host, R"({"specversion":"1.0","type":"job.run","source":"s"})").status == 200);

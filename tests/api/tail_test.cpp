@@ -8,6 +8,7 @@
 
 #include "api/api_metrics.h"
 #include "api/api_server.h"
+#include "api/cloudevents_http.h"
 #include "api_host.h"
 #include "bus/event_bus.h"
 #include "core/cloudevents.h"
@@ -54,6 +55,30 @@ TEST_CASE("tail: matching events arrive as CloudEvents JSON, in order") {
   CHECK(closing.opcode == 8);
   REQUIRE(spin_until([&] { return subscriptions(host) == before; }));
   CHECK(host.server().metrics().tail_events.load() == 4);
+}
+
+TEST_CASE("tail: batch=true sends JSON arrays of CloudEvents, in order") {
+  ApiHost host;
+  WsClient ws(host.port(), "/v1/tail?pattern=b.*&batch=true");
+  REQUIRE(ws.handshake().status == 101);
+  REQUIRE(spin_until([&] { return host.server().metrics().tails.load() == 1; }));
+  for (int i = 0; i < 500; ++i)
+    REQUIRE(host.bus().publish(event("b.x", std::to_string(i))).ok());
+  int next = 0;
+  while (next < 500) {
+    const WsMessage m = ws.read_data();
+    REQUIRE(m.opcode == 1);
+    REQUIRE(m.payload.front() == '[');
+    auto items = api::split_json_array(m.payload);
+    REQUIRE(items.ok());
+    for (std::string_view item : *items) {
+      auto e = parse_cloudevent_json(item);
+      REQUIRE(e.ok());
+      CHECK((*e)->data() == std::to_string(next++));
+    }
+  }
+  CHECK(next == 500);
+  CHECK(WsClient(host.port(), "/v1/tail?pattern=b.*&batch=maybe").handshake().status == 400);
 }
 
 TEST_CASE("tail: bad patterns are 400 and a plain GET is 426") {

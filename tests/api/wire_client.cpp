@@ -189,26 +189,40 @@ WsClient::WsClient(uint16_t port, const std::string& target,
 }
 
 WsMessage WsClient::read(std::chrono::milliseconds timeout) {
+  // A message may come in fragments: continuation frames (opcode 0) up to FIN.
   const auto deadline = Clock::now() + timeout;
+  std::optional<WsMessage> m = read_frame(deadline);
+  if (!m) return WsMessage{};
+  while (!m->fin) {
+    std::optional<WsMessage> next = read_frame(deadline);
+    if (!next || next->opcode != 0) return WsMessage{};
+    m->payload += next->payload;
+    m->fin = next->fin;
+  }
+  return *m;
+}
+
+std::optional<WsMessage> WsClient::read_frame(Clock::time_point deadline) {
   WsMessage m;
-  if (!conn_.fill(2, deadline)) return m;
+  if (!conn_.fill(2, deadline)) return std::nullopt;
   const auto b0 = static_cast<unsigned char>(conn_.buffer[0]);
   const auto b1 = static_cast<unsigned char>(conn_.buffer[1]);
   size_t len = b1 & 0x7f, header = 2;
   if (len == 126) {
-    if (!conn_.fill(4, deadline)) return m;
+    if (!conn_.fill(4, deadline)) return std::nullopt;
     len = (static_cast<unsigned char>(conn_.buffer[2]) << 8) |
           static_cast<unsigned char>(conn_.buffer[3]);
     header = 4;
   } else if (len == 127) {
-    if (!conn_.fill(10, deadline)) return m;
+    if (!conn_.fill(10, deadline)) return std::nullopt;
     len = 0;
     for (int i = 0; i < 8; ++i)
       len = (len << 8) | static_cast<unsigned char>(conn_.buffer[2 + i]);
     header = 10;
   }
-  if (!conn_.fill(header + len, deadline)) return m;
+  if (!conn_.fill(header + len, deadline)) return std::nullopt;
   m.opcode = b0 & 0x0f;
+  m.fin = (b0 & 0x80) != 0;
   m.payload = conn_.buffer.substr(header, len);
   conn_.buffer.erase(0, header + len);
   return m;

@@ -57,6 +57,7 @@ HttpResponse http(uint16_t port, const std::string& method, const std::string& t
 struct WsMessage {
   int opcode = 0;  // 1 text, 2 binary, 8 close, 9 ping, 10 pong; 0: none (closed or deadline)
   std::string payload;
+  bool fin = true;
   // For a close frame.
   int close_code() const;
   std::string close_reason() const;
@@ -79,6 +80,7 @@ class WsClient {
 
  private:
   void send_frame(int opcode, const std::string& payload);
+  std::optional<WsMessage> read_frame(std::chrono::steady_clock::time_point deadline);
   Connection conn_;
   HttpResponse handshake_;
 };
