@@ -34,7 +34,7 @@ test-asan: deps
 
 # ThreadSanitizer build of the concurrency-heavy test suites (a full TSan
 # build of everything does not fit CI's time).
-TSAN_TESTS ?= bus_tests store_tests integration_tests
+TSAN_TESTS ?= bus_tests store_tests integration_tests api_tests
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHORUS_SANITIZE=thread -DCHORUS_BUILD_BENCH=OFF
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)

@@ -274,8 +274,10 @@ asio::awaitable<void> http_session(std::shared_ptr<ServerState> state, std::shar
         use_awaitable);
     pending.reset();
 
+    if (resp.status == 101 && stop_asked)  // the server stopped while the tail was being set up
+      resp = error_response(503, "unavailable", "the host is shutting down");
     const int status = resp.status;
-    if (status == 101 && !resp.tail_patterns.empty() && !stop_asked) {
+    if (status == 101 && !resp.tail_patterns.empty()) {
       state->metrics.request(status, std::chrono::duration<double>(Clock::now() - t0).count());
       api_log().debug("{} {} 101 (WebSocket tail)", req.method_text, printable(req.target));
       conn->on_stop = nullptr;  // the tail sets its own

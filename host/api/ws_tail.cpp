@@ -18,6 +18,7 @@
 #include <fmt/core.h>
 
 #include "api/api_log.h"
+#include "api/api_metrics.h"
 #include "api/beast_glue.h"
 #include "api/tail_queue.h"
 #include "core/cloudevents.h"
@@ -45,6 +46,16 @@ struct TailConn {
   bool reader_done = false;  // the client closed, or the connection failed
   bool stop = false;         // the server is stopping
   bool close_armed = false;
+  bool fell_behind = false;  // counted in chorus_api_tail_disconnects_total
+
+  // The queue overflowed: counted once, whether the writer or a wake-up
+  // notices first (a writer blocked on a client that reads nothing never
+  // does). On the strand.
+  void count_fall_behind(ApiMetrics& m) {
+    if (fell_behind) return;
+    fell_behind = true;
+    m.tail_disconnects.fetch_add(1, std::memory_order_relaxed);
+  }
 
   // Closes the socket: pending operations end with an error. On the strand.
   void cut() {
@@ -97,17 +108,21 @@ asio::awaitable<void> run_tail(std::shared_ptr<ServerState> state, std::shared_p
 
   std::weak_ptr<TailConn> weak = t;
   const std::chrono::milliseconds close_timeout = opts->tail_close_timeout;
-  t->queue =
-      std::make_shared<TailQueue>(opts->tail_queue, [weak, strand = conn->strand, close_timeout] {
-        asio::post(strand, [weak, close_timeout] {
-          auto tc = weak.lock();
-          if (!tc) return;
-          tc->wake.cancel();
-          // Fallen behind: the writer sends the close frame after its current
-          // write; if the client takes nothing, this cuts it off.
-          if (tc->queue->overflowed()) tc->arm_close(close_timeout, tc);
-        });
-      });
+  t->queue = std::make_shared<TailQueue>(opts->tail_queue,
+                                         [weak, strand = conn->strand, close_timeout, state] {
+                                           asio::post(strand, [weak, close_timeout, state] {
+                                             auto tc = weak.lock();
+                                             if (!tc) return;
+                                             tc->wake.cancel();
+                                             // Fallen behind: the writer sends the close frame
+                                             // after its current write; if the client takes
+                                             // nothing, this cuts it off.
+                                             if (tc->queue->overflowed()) {
+                                               tc->count_fall_behind(state->metrics);
+                                               tc->arm_close(close_timeout, tc);
+                                             }
+                                           });
+                                         });
   if (!state->tails) co_return;
   auto tail_id = state->tails->open(patterns, t->queue);
   if (!tail_id.ok()) {
@@ -141,7 +156,7 @@ asio::awaitable<void> run_tail(std::shared_ptr<ServerState> state, std::shared_p
       reason = websocket::close_reason(
           websocket::close_code::try_again_later,
           fmt::format("tail too slow: fell {} events behind; events dropped", t->queue->bound()));
-      state->metrics.tail_disconnects.fetch_add(1, std::memory_order_relaxed);
+      t->count_fall_behind(state->metrics);
       break;
     }
     batch.clear();

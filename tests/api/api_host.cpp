@@ -58,7 +58,7 @@ api::ApiServer& ApiHost::server() const {
 }
 
 uint16_t ApiHost::port() const {
-  return api_->server()->port();
+  return api_->server() ? api_->server()->port() : 0;
 }
 
 }  // namespace chorus::test

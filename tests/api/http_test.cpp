@@ -144,6 +144,12 @@ TEST_CASE("api: tokens: missing or wrong is 401, the right one passes, /healthz 
   CHECK(http(port, "GET", "/metrics", {"Authorization: Bearer tok-new"}).status == 200);
 }
 
+TEST_CASE("api: api.enabled false starts no listener") {
+  ApiHost host([](config::Config& c) { c.api.enabled = false; });
+  CHECK(host.api_subsystem().server() == nullptr);
+  CHECK(host.metrics().size() == 0);  // nothing registered either
+}
+
 TEST_CASE("api: beyond loopback without a token the API refuses to start") {
   // The config check refuses the file (chorus check, chorus run)...
   auto cfg = config::parse_config("api:\n  listen: 0.0.0.0:0\n", "t.yaml");

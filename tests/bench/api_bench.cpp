@@ -12,8 +12,8 @@
 //                      events published on the bus as fast as it takes them
 //   ws_tail_batch      the same with batch=true (a JSON array per message)
 //
-// Prints one JSON object per line (bench.h). Usage: api_bench [filter]
-// [seconds]. The machine is shared: run it a few times and take the best.
+// Prints one JSON object per line (bench.h). Usage: api_bench [name]
+// [seconds] (no name: all). The machine is shared: run it a few times and take the best.
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
@@ -295,7 +295,7 @@ int main(int argc, char** argv) {
   const std::string filter = argc > 1 ? argv[1] : "";
   const double seconds = argc > 2 ? std::stod(argv[2]) : 5.0;
   auto want = [&](std::string_view name) {
-    return filter.empty() || name.find(filter) != std::string_view::npos;
+    return filter.empty() || filter == name;
   };
   if (want("http_publish")) bench_http("http_publish", "load.tick", 1, seconds);
   if (want("http_publish_batch")) bench_http("http_publish_batch", "load.tick", 100, seconds);
