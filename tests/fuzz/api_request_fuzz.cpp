@@ -79,7 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // cannot happen here: no subscriber exists. Everything else answers now.
     if (answers != 1) std::abort();
     if (response.status < 100 || response.status > 599) std::abort();
-    if (response.content_type == "application/json") {
+    // Every answer but the tail's upgrade (101, no body) is JSON or metrics.
+    if (response.status == 101 && response.tail_patterns.empty()) std::abort();
+    if (response.status != 101 && response.content_type == "application/json") {
       rapidjson::Document d;
       d.Parse(response.body.c_str(), response.body.size());
       if (d.HasParseError()) std::abort();
