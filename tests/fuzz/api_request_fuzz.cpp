@@ -6,6 +6,7 @@
 // one response with a valid status, and a JSON body when it is JSON.
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -32,8 +33,12 @@ struct World {
   chorus::api::ApiLimits limits;
 
   World() {
-    char dir[] = "/tmp/chorus-api-fuzz-XXXXXX";
+    static char dir[] = "/tmp/chorus-api-fuzz-XXXXXX";
     if (!mkdtemp(dir)) std::abort();
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    });
     chorus::store::StoreOptions so;
     so.path = std::string(dir) + "/store";
     so.durability = chorus::store::Durability::kNone;
