@@ -25,6 +25,10 @@ class ScriptHost;
 namespace chorus::plugins {
 class PluginHost;
 }
+namespace chorus::api {
+class MetricsRegistry;
+class Readiness;
+}  // namespace chorus::api
 
 namespace chorus::runtime {
 
@@ -36,6 +40,12 @@ struct HostServices {
   discovery::Registry* registry = nullptr;  // set by DiscoverySubsystem (thread-safe API)
   lua::ScriptHost* scripts = nullptr;       // set by ScriptsSubsystem (Lua filters for plugins)
   plugins::PluginHost* plugins = nullptr;   // set by PluginsSubsystem (loaded agents, for the API)
+  // GET /metrics and GET /readyz (host/api, docs/api.md "Metrics" and
+  // "Readiness"): set by the runtime before any subsystem starts, so every
+  // subsystem can add its collector and its readiness check in start()
+  // (and must remove them in stop() or close()). The API itself starts last.
+  api::MetricsRegistry* metrics = nullptr;
+  api::Readiness* readiness = nullptr;
 };
 
 }  // namespace chorus::runtime
