@@ -18,9 +18,10 @@ namespace {
 const std::string kChorus = CHORUS_BINARY;
 
 std::string config_for(const TempDir& dir, const std::string& entries) {
-  return dir.write("host.yaml", "host:\n  data_dir: " + dir.file("data") +
-                                    "\n  workers: 2\napi:\n  listen: 127.0.0.1:0\nscripts:\n  folder: " + dir.file("scripts") +
-                                    "\n  entries:\n" + entries);
+  return dir.write("host.yaml",
+                   "host:\n  data_dir: " + dir.file("data") +
+                       "\n  workers: 2\napi:\n  listen: 127.0.0.1:0\nscripts:\n  folder: " +
+                       dir.file("scripts") + "\n  entries:\n" + entries);
 }
 
 constexpr const char* kTicker = R"(
