@@ -294,9 +294,7 @@ void bench_ws_tail(uint64_t n, bool batch) {
 int main(int argc, char** argv) {
   const std::string filter = argc > 1 ? argv[1] : "";
   const double seconds = argc > 2 ? std::stod(argv[2]) : 5.0;
-  auto want = [&](std::string_view name) {
-    return filter.empty() || filter == name;
-  };
+  auto want = [&](std::string_view name) { return filter.empty() || filter == name; };
   if (want("http_publish")) bench_http("http_publish", "load.tick", 1, seconds);
   if (want("http_publish_batch")) bench_http("http_publish_batch", "load.tick", 100, seconds);
   if (want("http_publish_persistent"))

@@ -54,7 +54,8 @@ TEST_CASE("persistent types are stored before they are delivered") {
   auto store = open_store(dir);
   IoThreads io;
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
   std::atomic<uint64_t> seen_stored{0};
   Recorder rec;
   REQUIRE(bus.subscribe("**",
@@ -97,7 +98,8 @@ TEST_CASE("async publishes of persistent types complete after storage, in commit
   auto store = open_store(dir);
   IoThreads io(2);
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.**"}).ok());
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.**"}).ok());
   std::mutex mu;
   std::vector<int> delivered;
   SubscribeOptions inline_opts;
@@ -136,7 +138,8 @@ TEST_CASE("a durable subscription gets every stored event and acks it") {
   {
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(
+        bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     Recorder rec;
     bus::DurableOptions o;
     o.subscriber_id = "billing-1";
@@ -177,7 +180,8 @@ TEST_CASE("a failing durable handler is redelivered and then dead-lettered by th
   auto store = open_store(dir);
   IoThreads io;
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
   std::atomic<int> calls{0};
   bus::DurableOptions o;
   o.from_beginning = true;
@@ -211,7 +215,8 @@ TEST_CASE("a durable subscription resumes after a restart without losing events"
     auto store = open_store(dir);
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(
+        bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     bus::DurableOptions o;
     o.batch = 1;
     std::atomic<int> handled{0};
@@ -247,7 +252,8 @@ TEST_CASE("a durable subscription resumes after a restart without losing events"
     auto store = open_store(dir);
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(
+        bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     auto sid = bus.subscribe_durable("audit", "order.*", [&](const EventPtr& e) {
       std::lock_guard lock(mu);
       seen.insert(std::string(e->data()));

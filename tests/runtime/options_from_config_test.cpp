@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "bus/bus_options.h"
 #include "api/api_options.h"
+#include "bus/bus_options.h"
 #include "config/config.h"
 #include "store/store_options.h"
 
