@@ -1,7 +1,7 @@
 // ApiContext: what the route handlers work with: the bus and the store of
 // the running host, the registries behind /metrics and /readyz, the API's
-// own metrics, the current options (replaced by a reload), and the spots
-// where later subsystems plug in (requests by capability).
+// own metrics, the current options (replaced by a reload), the plugin host,
+// the scripts and the registry, and requests by capability.
 //
 // Lifetime: owned by the server's shared state. The bus, store and
 // registries outlive the API's stop() (the runtime starts the API last and
@@ -24,9 +24,19 @@ class EventBus;
 namespace chorus::store {
 class EventStore;
 }
+namespace chorus::discovery {
+class Registry;
+}
+namespace chorus::plugins {
+class PluginHost;
+}
+namespace chorus::lua {
+class ScriptHost;
+}
 
 namespace chorus::api {
 
+class AdminWorker;
 class ApiMetrics;
 class MetricsRegistry;
 class Readiness;
@@ -67,8 +77,16 @@ struct ApiContext {
   ApiMetrics* api_metrics = nullptr;
   std::shared_ptr<SeqTracker> seqs;  // null without a store
   LiveOptions* options = nullptr;
-  // POST /v1/requests?capability=NAME. Unset (no discovery yet): 501.
+  // POST /v1/requests?capability=NAME. Unset (no discovery): 501.
   CapabilityRequest request_by_capability;
+  // The subsystems behind /v1/plugins, /v1/scripts and /v1/registry; each
+  // may be null (that subsystem is not running: its routes answer 503).
+  plugins::PluginHost* plugins = nullptr;
+  lua::ScriptHost* scripts = nullptr;
+  discovery::Registry* registry = nullptr;
+  // Where handlers run what blocks (plugin loads, script reloads); owned by
+  // the server's state, stopped in ApiServer::stop().
+  AdminWorker* worker = nullptr;
 };
 
 }  // namespace chorus::api

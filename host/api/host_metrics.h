@@ -1,15 +1,28 @@
-// The metric families of the bus and the store, written from their stats()
+// The metric families of the host's subsystems, written from their stats()
 // (docs/api.md "Metrics" lists every family). The runtime registers them
-// as collectors (runtime/api_subsystem.cpp); tests call them directly.
+// as collectors (the bus's and the store's in runtime/api_subsystem.cpp,
+// the others in their own subsystem); tests call them directly.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace chorus::bus {
 struct BusStats;
 }
 namespace chorus::store {
 struct StoreStats;
+}
+
+namespace chorus::plugins {
+struct PluginHostStats;
+struct PluginInfo;
+}  // namespace chorus::plugins
+namespace chorus::lua {
+struct ScriptInfo;
+}
+namespace chorus::discovery {
+struct RegistryStats;
 }
 
 namespace chorus::api {
@@ -23,5 +36,16 @@ void write_bus_metrics(const bus::BusStats& stats, MetricsWriter& w);
 // and file sizes, readers, entries per database. `durable_seq` is
 // EventStore::durable_seq().
 void write_store_metrics(const store::StoreStats& stats, uint64_t durable_seq, MetricsWriter& w);
+
+// chorus_plugins_*: instances loaded, files failing, loads, reloads,
+// unloads and failures, and per instance memory and calls.
+void write_plugin_metrics(const plugins::PluginHostStats& stats,
+                          const std::vector<plugins::PluginInfo>& instances, MetricsWriter& w);
+// chorus_scripts_*: scripts configured and loaded, and per script
+// invocations, errors, limit hits, reloads, failed loads and memory.
+void write_script_metrics(const std::vector<lua::ScriptInfo>& scripts, MetricsWriter& w);
+// chorus_discovery_*: services by status, registrations, checks,
+// selections per strategy and per service, requests by capability.
+void write_discovery_metrics(const discovery::RegistryStats& stats, MetricsWriter& w);
 
 }  // namespace chorus::api

@@ -90,6 +90,7 @@ int http_status_of(StatusCode code) noexcept {
       return 504;
     case StatusCode::kUnavailable:
     case StatusCode::kNoResponders:
+    case StatusCode::kNoHealthyInstance:
     case StatusCode::kCancelled:
       return 503;
     case StatusCode::kPermissionDenied:

@@ -146,6 +146,10 @@ ApiServer::ApiServer(asio::io_context& io, ApiOptions options, ApiServices servi
   s.ctx.api_metrics = &s.metrics;
   s.ctx.options = &s.options;
   s.ctx.request_by_capability = std::move(services.request_by_capability);
+  s.ctx.plugins = services.plugins;
+  s.ctx.scripts = services.scripts;
+  s.ctx.registry = services.registry;
+  s.ctx.worker = &s.worker;
   if (services.store) s.ctx.seqs = std::make_shared<SeqTracker>(*services.store);
   if (services.bus) s.tails = std::make_unique<TailHub>(*services.bus);
   add_health_routes(s.router, s.ctx);
@@ -154,6 +158,9 @@ ApiServer::ApiServer(asio::io_context& io, ApiOptions options, ApiServices servi
   add_request_routes(s.router, s.ctx);
   add_dead_letter_routes(s.router, s.ctx);
   add_tail_routes(s.router, s.ctx);
+  add_plugin_routes(s.router, s.ctx);
+  add_script_routes(s.router, s.ctx);
+  add_registry_routes(s.router, s.ctx);
 }
 
 ApiServer::~ApiServer() {
@@ -233,6 +240,9 @@ void ApiServer::stop(std::chrono::steady_clock::time_point deadline) {
     // Aborted connections end at once; the bound only guards against a bug.
     wait_for_no_connections(s, std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
+  // Admin operations still queued or running (a plugin unload) finish;
+  // their answers go nowhere once their connections are closed.
+  s.worker.stop();
   if (s.ctx.metrics && collector_) s.ctx.metrics->remove(collector_);
   collector_ = 0;
   api_log().info("api stopped");

@@ -1,6 +1,6 @@
 // The route groups of the admin API, one file each; ApiServer adds them all
 // to its Router. docs/api.md documents every route. Later subsystems
-// (plugins, scripts, workflows, registry) add a group here the same way.
+// (workflows) add a group here the same way.
 #pragma once
 
 namespace chorus::api {
@@ -21,5 +21,14 @@ void add_request_routes(Router& router, const ApiContext& ctx);
 void add_dead_letter_routes(Router& router, const ApiContext& ctx);
 // GET /v1/tail (WebSocket upgrade; tail_routes.cpp).
 void add_tail_routes(Router& router, const ApiContext& ctx);
+// GET|POST /v1/plugins, DELETE /v1/plugins/{name},
+// POST /v1/plugins/{name}/reload (plugin_routes.cpp).
+void add_plugin_routes(Router& router, const ApiContext& ctx);
+// GET /v1/scripts, POST /v1/scripts/{name}/reload (script_routes.cpp).
+void add_script_routes(Router& router, const ApiContext& ctx);
+// GET|POST /v1/registry/services, GET|DELETE /v1/registry/services/{id},
+// POST /v1/registry/services/{id}/heartbeat, POST /v1/registry/select
+// (registry_routes.cpp).
+void add_registry_routes(Router& router, const ApiContext& ctx);
 
 }  // namespace chorus::api

@@ -23,6 +23,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "api/admin_worker.h"
 #include "api/api_context.h"
 #include "api/api_metrics.h"
 #include "api/router.h"
@@ -58,6 +59,7 @@ struct ServerState {
   ApiContext ctx;
   ApiMetrics metrics;
   std::unique_ptr<TailHub> tails;  // null without a bus
+  AdminWorker worker;              // ctx.worker
 
   Strand acceptor_strand;
   std::optional<asio::ip::tcp::acceptor> acceptor;  // touched on acceptor_strand after start

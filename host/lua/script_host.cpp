@@ -360,6 +360,11 @@ std::vector<ScriptInfo> ScriptHost::scripts() const {
     i.retiring = s.retiring;
     i.memory_bytes = s.memory_bytes;
     i.last_error = s.last_error;
+    i.invocations = s.invocations;
+    i.errors = s.errors;
+    i.limit_hits = s.limit_hits;
+    i.reloads = s.reloads;
+    i.load_failures = s.load_failures;
     out.push_back(std::move(i));
   }
   return out;

@@ -65,6 +65,8 @@ struct ScriptInfo {
   size_t retiring = 0;  // old versions still finishing calls
   uint64_t memory_bytes = 0;
   std::string last_error;  // of the last failed load, "" after a good one
+  // Since the host loaded the script (lua/script_counters.h).
+  uint64_t invocations = 0, errors = 0, limit_hits = 0, reloads = 0, load_failures = 0;
 };
 
 // Event types the host publishes about scripts (source "scripts").

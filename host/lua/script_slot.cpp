@@ -48,6 +48,7 @@ LoadOutcome ScriptSlot::load(const ScriptSpec& spec, const std::vector<std::stri
   auto fail = [&](Status error, std::string traceback = {}) {
     spec_ = previous_spec;
     last_error_ = error.message();
+    counters_->load_failures.fetch_add(1, std::memory_order_relaxed);
     out.kind = LoadOutcome::Kind::kFailed;
     out.error = std::move(error);
     out.traceback = std::move(traceback);
@@ -89,6 +90,7 @@ LoadOutcome ScriptSlot::load(const ScriptSpec& spec, const std::vector<std::stri
   vs.mode = Mode::kLive;
   vs.request_timeout = ctx_.request_timeout;
   vs.generation = generation_ + 1;
+  vs.counters = counters_;
   LoadError error;
   std::shared_ptr<ScriptVersion> v = ScriptVersion::load(vs, ctx_.services, executor_, &error);
   if (!v) return fail(Status::InvalidArgument(error.message), error.traceback);
@@ -125,6 +127,7 @@ LoadOutcome ScriptSlot::load(const ScriptSpec& spec, const std::vector<std::stri
   out.kind = LoadOutcome::Kind::kLoaded;
   out.hash = v->hash();
   out.generation = v->spec().generation;
+  if (loaded_) counters_->reloads.fetch_add(1, std::memory_order_relaxed);
   loaded_ = std::move(v);
   generation_ = out.generation;
   last_error_.clear();
@@ -303,6 +306,11 @@ SlotInfo ScriptSlot::info() const {
   i.trusted = spec_.trust == Trust::kTrusted;
   i.last_error = last_error_;
   i.subscriptions = subs_.size();
+  i.invocations = counters_->invocations.load(std::memory_order_relaxed);
+  i.errors = counters_->errors.load(std::memory_order_relaxed);
+  i.limit_hits = counters_->limit_hits.load(std::memory_order_relaxed);
+  i.reloads = counters_->reloads.load(std::memory_order_relaxed);
+  i.load_failures = counters_->load_failures.load(std::memory_order_relaxed);
   if (loaded_) {
     i.loaded = true;
     i.hash = loaded_->hash();

@@ -68,6 +68,7 @@ struct SlotInfo {
   size_t retiring = 0;  // old versions still finishing
   uint64_t memory_bytes = 0;
   std::string last_error;
+  uint64_t invocations = 0, errors = 0, limit_hits = 0, reloads = 0, load_failures = 0;
 };
 
 class ScriptSlot : public std::enable_shared_from_this<ScriptSlot> {
@@ -123,6 +124,7 @@ class ScriptSlot : public std::enable_shared_from_this<ScriptSlot> {
   std::shared_ptr<ScriptVersion> loaded_;  // the current version, as the control thread knows it
   uint64_t generation_ = 0;
   std::string last_error_;
+  std::shared_ptr<ScriptCounters> counters_ = std::make_shared<ScriptCounters>();
   // Under the executor.
   std::shared_ptr<ScriptVersion> current_;
   std::vector<int> index_of_key_;  // key id -> handler index in current_ (-1: none)

@@ -229,8 +229,18 @@ void ScriptVersion::log(int level, std::string_view text) const {
   lua_log().log(static_cast<spdlog::level::level_enum>(level), "{}: {}", spec_.name, text);
 }
 
+void ScriptVersion::count_call() {
+  if (spec_.counters && spec_.mode == Mode::kLive)
+    spec_.counters->invocations.fetch_add(1, std::memory_order_relaxed);
+}
+
 void ScriptVersion::report(const CallResult& r, std::string_view context) {
   if (r.ok() || spec_.mode == Mode::kCheck) return;
+  if (spec_.counters && spec_.mode == Mode::kLive) {
+    spec_.counters->errors.fetch_add(1, std::memory_order_relaxed);
+    if (r.error.is(StatusCode::kResourceExhausted))
+      spec_.counters->limit_hits.fetch_add(1, std::memory_order_relaxed);
+  }
   const auto now = std::chrono::steady_clock::now();
   if (now - errors_window_ > kErrorWindow) {
     if (errors_suppressed_ > 0)
@@ -283,6 +293,7 @@ Status ScriptVersion::deliver(size_t index, const EventPtr& ev) {
     return 1;
   };
   if (d.filter_ref != -2) {
+    count_call();
     CallResult f = invoker_->start(d.filter_ref, ev, d.filter_label, budget(), push_ev);
     if (f.kind == CallResult::Kind::kWaiting) {
       // Filters may not wait; the waiting invocation is left to finish alone.
@@ -297,6 +308,7 @@ Status ScriptVersion::deliver(size_t index, const EventPtr& ev) {
     }
     if (!f.truthy) return Status::OK();
   }
+  count_call();
   CallResult r = invoker_->start(d.fn_ref, ev, d.label, budget(), push_ev);
   if (!r.ok()) {
     report(r, fmt::format("on {} {}", ev->type(), ev->id().to_string()));
@@ -312,6 +324,7 @@ void ScriptVersion::fire_timer(uint64_t id) {
     resume(*f->wake, nullptr);
     return;
   }
+  count_call();
   CallResult r = invoker_->start(f->fn_ref, nullptr, "a timer", budget(), nullptr);
   if (f->release) luaL_unref(vm_->state(), LUA_REGISTRYINDEX, f->fn_ref);
   report(r, fmt::format("(timer {})", id));

@@ -35,6 +35,7 @@
 #include "lua/lua_options.h"
 #include "lua/lua_vm.h"
 #include "lua/sandbox.h"
+#include "lua/script_counters.h"
 #include "lua/script_timers.h"
 
 struct lua_State;
@@ -77,6 +78,9 @@ struct VersionSpec {
   Mode mode = Mode::kLive;
   std::chrono::milliseconds request_timeout{5'000};
   uint64_t generation = 1;  // 1 for the first version of a slot, then +1 per reload
+  // The slot's counters; live versions count their calls in them (null:
+  // nothing is counted).
+  std::shared_ptr<ScriptCounters> counters;
 };
 
 // A subscription the script declared (chorus.on) or YAML bound to it.
@@ -145,6 +149,8 @@ class ScriptVersion : public std::enable_shared_from_this<ScriptVersion> {
   // Logs a failed invocation (throttled); `context` is added to its
   // description (the event it handled).
   void report(const CallResult& r, std::string_view context = {});
+  // Counts a call about to start in the slot's counters (live versions).
+  void count_call();
   // Writes one log line of the script (chorus.log, print).
   void log(int level, std::string_view text) const;
 

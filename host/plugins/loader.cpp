@@ -87,6 +87,7 @@ void Loader::fail(const std::string& file, const AgentRecord& agent, std::string
     std::lock_guard l(mu_);
     failures_[file] =
         LoadFailure{file, std::string(stage), error.message(), still_running, wall_clock_ns()};
+    ++counters_.failures;
   }
   events_.failed(agent, stage, error, still);
 }
@@ -237,6 +238,10 @@ void Loader::load(const std::string& file, Force force) {
       files_.erase(file);
     else
       files_[file] = std::move(fresh);
+    if (!previous_version.empty())
+      ++counters_.reloads;
+    else if (!names.empty())
+      ++counters_.loads;
   }
   if (names.empty()) return;  // every instance failed to start (reported above)
 
@@ -279,6 +284,7 @@ void Loader::remove(const std::string& file, std::string_view reason) {
     if (it == files_.end()) return;
     f = std::move(it->second);
     files_.erase(it);
+    ++counters_.unloads;
   }
   const std::vector<UnloadReport> reports = unload_file(*f);
   const std::vector<AgentRecord> agents = f->agents;
@@ -330,6 +336,16 @@ std::vector<PluginInfo> Loader::plugins() const {
     for (size_t i = 0; i < f->instances.size(); ++i)
       out.push_back({f->agents[i], f->module->warnings(), f->instances[i]->stats(), f->loaded_ns});
   return out;
+}
+
+PluginHostStats Loader::stats() const {
+  std::lock_guard l(mu_);
+  PluginHostStats s = counters_;
+  s.loaded = 0;
+  for (const auto& [file, f] : files_)
+    s.loaded += f->instances.size();
+  s.failing = failures_.size();
+  return s;
 }
 
 std::vector<LoadFailure> Loader::failures() const {

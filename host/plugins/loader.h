@@ -71,6 +71,8 @@ class Loader {
   std::vector<Running> snapshot() const;
   std::vector<PluginInfo> plugins() const;
   std::vector<LoadFailure> failures() const;
+  // Counters since the loader was made (PluginHost::stats()).
+  PluginHostStats stats() const;
 
  private:
   struct LoadedFile {
@@ -106,6 +108,7 @@ class Loader {
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<LoadedFile>> files_;
   std::map<std::string, LoadFailure> failures_;
+  PluginHostStats counters_;  // loaded is filled in by stats()
 };
 
 }  // namespace chorus::plugins

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "core/clock.h"
 #include "plugins/file_checks.h"
 #include "plugins/folder_watcher.h"
 #include "plugins/heartbeats.h"
@@ -168,6 +169,83 @@ std::vector<PluginInfo> PluginHost::plugins() const {
 
 std::vector<LoadFailure> PluginHost::failures() const {
   return loader_->failures();
+}
+
+PluginHostStats PluginHost::stats() const {
+  return loader_->stats();
+}
+
+Result<std::string> PluginHost::file_of(std::string_view name) const {
+  for (const PluginInfo& p : loader_->plugins()) {
+    const fs::path file(p.agent.file);
+    if (p.agent.name == name || p.agent.plugin == name || file.filename() == name ||
+        file.stem() == name)
+      return p.agent.file;
+  }
+  return Status::NotFound(fmt::format(
+      "no loaded plugin, instance or file is named '{}' (GET /v1/plugins lists them)", name));
+}
+
+Status PluginHost::outcome(const std::string& file, int64_t since_ns) const {
+  for (const LoadFailure& f : loader_->failures())
+    if (f.file == file && f.time_ns >= since_ns)
+      return Status::FailedPrecondition(
+          fmt::format("{}: {} failed: {}{}", file, f.stage, f.error,
+                      f.still_running ? " (the previous version keeps running)" : ""));
+  return Status::OK();
+}
+
+Status PluginHost::load(std::string_view file_name) {
+  if (file_name.find('/') != std::string_view::npos || !is_plugin_file_name(file_name))
+    return Status::InvalidArgument(fmt::format(
+        "'{}' is not a plugin file name (expected a name ending in .so, without a folder)",
+        file_name));
+  std::lock_guard ops(ops_mu_);
+  if (!started_) return Status::Unavailable("the plugin host is not running");
+  const std::string file = (fs::path(options_.folder) / file_name).string();
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    return Status::NotFound(fmt::format("{}: no such plugin file in the plugins folder", file));
+  const std::vector<std::string> loaded = loader_->files();
+  if (std::find(loaded.begin(), loaded.end(), file) != loaded.end())
+    return Status::AlreadyExists(
+        fmt::format("{} is loaded already (reload it to load it again)", file));
+  const int64_t t0 = wall_clock_ns();
+  loader_->load(file);
+  CHORUS_RETURN_IF_ERROR(outcome(file, t0));
+  const std::vector<std::string> now = loader_->files();
+  if (std::find(now.begin(), now.end(), file) == now.end())
+    return Status::FailedPrecondition(fmt::format(
+        "{}: not loaded: it is disabled by its plugins.agents settings (enabled: false)", file));
+  return Status::OK();
+}
+
+Status PluginHost::unload(std::string_view name) {
+  std::lock_guard ops(ops_mu_);
+  if (!started_) return Status::Unavailable("the plugin host is not running");
+  auto file = file_of(name);
+  if (!file.ok()) return file.error();
+  loader_->remove(*file, "unloaded");
+  return Status::OK();
+}
+
+Status PluginHost::reload(std::string_view name) {
+  std::lock_guard ops(ops_mu_);
+  if (!started_) return Status::Unavailable("the plugin host is not running");
+  auto file = file_of(name);
+  if (!file.ok()) return file.error();
+  std::error_code ec;
+  if (!fs::is_regular_file(*file, ec))
+    return Status::NotFound(
+        fmt::format("{}: the file is gone from the plugins folder; nothing to reload", *file));
+  const int64_t t0 = wall_clock_ns();
+  loader_->load(*file, Loader::Force::kYes);
+  CHORUS_RETURN_IF_ERROR(outcome(*file, t0));
+  const std::vector<std::string> now = loader_->files();
+  if (std::find(now.begin(), now.end(), *file) == now.end())
+    return Status::FailedPrecondition(fmt::format(
+        "{}: unloaded: it is disabled by its plugins.agents settings (enabled: false)", *file));
+  return Status::OK();
 }
 
 }  // namespace chorus::plugins

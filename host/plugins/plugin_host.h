@@ -23,7 +23,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -61,6 +63,16 @@ struct LoadFailure {
   int64_t time_ns = 0;
 };
 
+// Counters of the plugin host, for /metrics (chorus_plugins_*).
+struct PluginHostStats {
+  uint64_t loaded = 0;    // instances running now
+  uint64_t failing = 0;   // files (or the folder) whose last load failed, now
+  uint64_t loads = 0;     // files loaded (first versions), since start
+  uint64_t reloads = 0;   // transactional reloads that succeeded
+  uint64_t unloads = 0;   // files unloaded (removed, disabled, by the API, at stop)
+  uint64_t failures = 0;  // loads, inits and starts that failed (each stage once)
+};
+
 class Loader;
 class Heartbeats;
 class LifecycleEvents;
@@ -91,8 +103,35 @@ class PluginHost {
 
   std::vector<PluginInfo> plugins() const;
   std::vector<LoadFailure> failures() const;
+  PluginHostStats stats() const;
+
+  // Operations of the admin API (docs/api.md "Plugins"); serialised with
+  // the watcher's loads. They block for as long as the load or unload takes
+  // (an unload drains up to drain_timeout): call them from a thread that
+  // is not an io thread of the host.
+  //
+  // Loads `file_name` (a bare *.so name) from the plugins folder.
+  // InvalidArgument for a name with a '/' or not ending in .so; NotFound
+  // when the folder has no such file; AlreadyExists when it is loaded (use
+  // reload()); FailedPrecondition with the stage and error when it failed
+  // to load, init or start, or is disabled by its settings; Unavailable
+  // before start() or after stop().
+  Status load(std::string_view file_name);
+  // Unloads the file that holds `name` (an instance, a plugin name, or a
+  // file name or stem): every instance of it stops (agent.stopped
+  // "unloaded"). The file stays in the folder: it is loaded again when it
+  // changes, on load(), or on a configuration reload. NotFound.
+  Status unload(std::string_view name);
+  // Reloads the file that holds `name` from disk now, transactionally, even
+  // when its bytes did not change. NotFound; FailedPrecondition as load()
+  // (the old version then keeps running).
+  Status reload(std::string_view name);
 
  private:
+  // The loaded file that holds `name`; NotFound otherwise. REQUIRES ops_mu_.
+  Result<std::string> file_of(std::string_view name) const;
+  // OK, or the failure `file` recorded at or after `since_ns`. REQUIRES ops_mu_.
+  Status outcome(const std::string& file, int64_t since_ns) const;
   void on_change(int change, const std::string& path);
   void open_folder();  // check, scan, watch; REQUIRES ops_mu_
 

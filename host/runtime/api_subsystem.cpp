@@ -7,6 +7,7 @@
 #include "api/readiness.h"
 #include "bus/event_bus.h"
 #include "config/config.h"
+#include "discovery/registry.h"
 #include "runtime/options_from_config.h"
 #include "runtime/runtime_log.h"
 #include "store/event_store.h"
@@ -47,6 +48,18 @@ Status ApiSubsystem::start(const config::Config& config) {
   s.store = store;
   s.metrics = services_.metrics;
   s.readiness = services_.readiness;
+  s.plugins = services_.plugins;
+  s.scripts = services_.scripts;
+  s.registry = services_.registry;
+  if (discovery::Registry* registry = services_.registry)
+    s.request_by_capability = [registry](std::string capability, EventPtr request,
+                                         std::chrono::milliseconds timeout,
+                                         std::function<void(Result<EventPtr>)> done) {
+      discovery::RequestOptions o;
+      o.timeout = timeout;  // per attempt; discovery fails over to another instance
+      registry->request_by_capability(capability, std::move(request), std::move(o),
+                                      std::move(done));
+    };
   server_ = std::make_unique<api::ApiServer>(*services_.io, api_options_from(config), std::move(s));
   if (Status st = server_->start(); !st.ok()) {
     server_.reset();

@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "api/host_metrics.h"
+#include "api/metrics_registry.h"
 #include "config/config.h"
 #include "discovery/registry.h"
 #include "runtime/options_from_config.h"
@@ -33,6 +35,11 @@ Status DiscoverySubsystem::start(const config::Config& config) {
   if (!opened.ok()) return opened.error();
   registry_ = std::move(*opened);
   services_.registry = registry_.get();
+  if (services_.metrics)
+    metrics_id_ =
+        services_.metrics->add("discovery", [registry = registry_.get()](api::MetricsWriter& w) {
+          api::write_discovery_metrics(registry->stats(), w);
+        });
   const discovery::RegistryStats st = registry_->stats();
   runtime_log().info("discovery started services={} static={} healthy={}", st.services,
                      st.static_services, st.healthy);
@@ -40,6 +47,8 @@ Status DiscoverySubsystem::start(const config::Config& config) {
 }
 
 void DiscoverySubsystem::stop(Deadline) {
+  if (metrics_id_) services_.metrics->remove(metrics_id_);
+  metrics_id_ = 0;
   // Quick: no queue to drain; the journal's last writes complete here,
   // while the store is open.
   if (registry_) registry_->shutdown();

@@ -11,6 +11,7 @@
 // of the section (reloads() says which; docs/config.md "discovery").
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "runtime/host_services.h"
@@ -34,6 +35,7 @@ class DiscoverySubsystem final : public Subsystem {
  private:
   HostServices& services_;
   std::unique_ptr<discovery::Registry> registry_;
+  uint64_t metrics_id_ = 0;  // the chorus_discovery_* collector, removed in stop()
 };
 
 }  // namespace chorus::runtime

@@ -1,6 +1,11 @@
 // PluginsSubsystem: the plugin host's place in the host's lifecycle.
 #include "runtime/plugins_subsystem.h"
 
+#include <fmt/core.h>
+
+#include "api/host_metrics.h"
+#include "api/metrics_registry.h"
+#include "api/readiness.h"
 #include "config/config.h"
 #include "plugins/plugin_host.h"
 #include "runtime/options_from_config.h"
@@ -25,10 +30,31 @@ Status PluginsSubsystem::start(const config::Config& config) {
                                                 plugins_options(config));
   CHORUS_RETURN_IF_ERROR(host_->start());
   services_.plugins = host_.get();
+  add_metrics_and_readiness();
   return Status::OK();
 }
 
+void PluginsSubsystem::add_metrics_and_readiness() {
+  plugins::PluginHost* host = host_.get();
+  if (services_.metrics)
+    metrics_id_ = services_.metrics->add("plugins", [host](api::MetricsWriter& w) {
+      api::write_plugin_metrics(host->stats(), host->plugins(), w);
+    });
+  // start() loaded the folder; ready unless a file failed and is not running.
+  if (services_.readiness)
+    ready_id_ = services_.readiness->add("plugins", [host]() -> Status {
+      for (const plugins::LoadFailure& f : host->failures())
+        if (!f.still_running && f.stage != "folder")
+          return Status::Unavailable(
+              fmt::format("plugin {} failed to {}: {}", f.file, f.stage, f.error));
+      return Status::OK();
+    });
+}
+
 void PluginsSubsystem::stop(Deadline) {
+  if (metrics_id_) services_.metrics->remove(metrics_id_);
+  if (ready_id_) services_.readiness->remove(ready_id_);
+  metrics_id_ = ready_id_ = 0;
   // Unloading drains each instance up to plugins.drain_timeout; the bus is
   // still running, so agents' last publishes go out.
   if (host_) host_->stop();

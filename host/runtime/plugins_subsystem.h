@@ -1,7 +1,9 @@
 // PluginsSubsystem: the plugin host's place in the host's lifecycle. At
 // start it builds the PluginHost on the bus and the store (after both, and
 // after discovery once that exists), which loads the plugins folder and
-// starts watching it; sets HostServices::plugins. stop() unloads every
+// starts watching it; sets HostServices::plugins and adds the
+// chorus_plugins_* collector and the "plugins" readiness check (both
+// removed in stop()). stop() unloads every
 // plugin while the workers and the bus still run (queued deliveries drain,
 // timers are cancelled, agents publish their last events); close() drops
 // the host.
@@ -15,6 +17,7 @@
 // unset here; wiring discovery sets it in plugins_options() below.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "plugins/plugin_host_options.h"
@@ -38,9 +41,12 @@ class PluginsSubsystem final : public Subsystem {
  private:
   // The module's options from the config, with the hooks this host has.
   plugins::PluginHostOptions plugins_options(const config::Config& config) const;
+  // chorus_plugins_* in /metrics and the "plugins" check of /readyz.
+  void add_metrics_and_readiness();
 
   HostServices& services_;
   std::unique_ptr<plugins::PluginHost> host_;
+  uint64_t metrics_id_ = 0, ready_id_ = 0;
 };
 
 }  // namespace chorus::runtime

@@ -3,7 +3,8 @@
 // lua::ScriptHost on the host's workers, the bus and the store (every
 // configured script loaded; one that fails is logged and loaded once its
 // file is fixed). Sets HostServices::scripts, through which later
-// subsystems (plugins) get Lua filters.
+// subsystems (plugins) get Lua filters, and adds the chorus_scripts_*
+// collector and the "scripts" readiness check (removed in stop()).
 //
 // stop() unsubscribes every script and stops the folder watcher while the
 // workers still run; close(), after the workers are joined, frees the
@@ -11,6 +12,7 @@
 // scripts load, removed ones unload, changed ones reload transactionally.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "runtime/host_services.h"
@@ -33,6 +35,7 @@ class ScriptsSubsystem final : public Subsystem {
  private:
   HostServices& services_;
   std::unique_ptr<lua::ScriptHost> host_;
+  uint64_t metrics_id_ = 0, ready_id_ = 0;
 };
 
 }  // namespace chorus::runtime
