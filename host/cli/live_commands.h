@@ -1,8 +1,8 @@
 // The commands that talk to a running host through its admin API
 // (docs/cli.md "Live commands"): publish, request, tail, events, timeline,
-// dlq. One file each (publish_cmd.cpp, ...); main.cpp parses their flags
-// into these structs. Exit codes as commands.h: 0, 1, 2, and 3 when the
-// host has no such thing, 4 when no host answers at the address.
+// dlq, plugins, scripts, registry. One file each (publish_cmd.cpp, ...); main.cpp parses their
+// flags into these structs. Exit codes as commands.h: 0, 1, 2, and 3 when the host has no such
+// thing, 4 when no host answers at the address.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +41,8 @@ int cmd_publish(const PublishOptions& options);
 struct RequestOptions {
   Connect connect;
   EventFlags event;
-  std::string timeout;  // "5s"; empty: the host's api.requests.default_timeout
+  std::string timeout;     // "5s"; empty: the host's api.requests.default_timeout
+  std::string capability;  // non-empty: to an instance discovery picks for it
   bool json = false;
 };
 int cmd_request(const RequestOptions& options);
@@ -81,5 +82,39 @@ struct DlqOptions {
   bool json = false;
 };
 int cmd_dlq(const DlqOptions& options);
+
+struct PluginsOptions {
+  Connect connect;
+  std::string action = "list";  // list, load, unload, reload
+  std::string name;             // load: a file name (x.so); unload, reload: a plugin or instance
+  bool json = false;
+};
+int cmd_plugins(const PluginsOptions& options);
+
+struct ScriptsOptions {
+  Connect connect;
+  std::string action = "list";  // list, reload
+  std::string name;             // reload
+  bool json = false;
+};
+int cmd_scripts(const ScriptsOptions& options);
+
+struct RegistryOptions {
+  Connect connect;
+  std::string action = "list";  // list, show, register, heartbeat, unregister, select
+  std::string id;               // show, register, heartbeat, unregister
+  // list filters; select's capability, tags and strategy.
+  std::string type, capability, strategy;
+  std::vector<std::string> tags;
+  bool healthy = false;
+  // register: the service's fields (docs/discovery.md "Model").
+  std::string agent, name, host, protocol, version, ttl;
+  std::vector<std::string> capabilities, meta;  // meta: key=value
+  uint16_t port = 0;
+  uint32_t weight = 0;  // 0: the registry's default
+  bool replace = false;
+  bool json = false;
+};
+int cmd_registry(const RegistryOptions& options);
 
 }  // namespace chorus::cli

@@ -151,6 +151,8 @@ int main(int argc, char** argv) {
   add_connect(request, request_opts.connect);
   request->add_option("--timeout", request_opts.timeout,
                       "How long to wait for the reply (default: the host's, 5s)");
+  request->add_option("--capability", request_opts.capability,
+                      "Send to an instance offering this capability (picked by discovery)");
   request->add_flag("--json", request_opts.json, "Print the reply as a CloudEvent");
   TailOptions tail_opts;
   auto* tail = app.add_subcommand("tail", "Print a running host's events as they happen.");
@@ -195,6 +197,81 @@ int main(int argc, char** argv) {
     cmd->add_flag("--json", dlq_opts.json, "Print the host's answer");
   }
 
+  PluginsOptions plugins_opts;
+  auto* plugins_cmd = app.add_subcommand(
+      "plugins", "List a running host's plugins (the default), or load, unload, reload one.");
+  plugins_cmd->require_subcommand(0, 1);
+  auto* plugins_list = plugins_cmd->add_subcommand("list", "Running instances and failed files.");
+  auto* plugins_load =
+      plugins_cmd->add_subcommand("load", "Load a file of the host's plugins folder.");
+  plugins_load->add_option("file", plugins_opts.name, "File name, e.g. calculator.so")->required();
+  auto* plugins_unload = plugins_cmd->add_subcommand(
+      "unload", "Unload a plugin (its file stays; it loads again when the file changes).");
+  auto* plugins_reload =
+      plugins_cmd->add_subcommand("reload", "Reload a plugin from its file now.");
+  for (CLI::App* cmd : {plugins_unload, plugins_reload})
+    cmd->add_option("name", plugins_opts.name, "Plugin, instance or file name")->required();
+  for (CLI::App* cmd : {plugins_cmd, plugins_list, plugins_load, plugins_unload, plugins_reload}) {
+    add_connect(cmd, plugins_opts.connect);
+    cmd->add_flag("--json", plugins_opts.json, "Print the host's answer");
+  }
+
+  ScriptsOptions scripts_opts;
+  auto* scripts_cmd = app.add_subcommand(
+      "scripts", "List a running host's Lua scripts (the default), or reload one.");
+  scripts_cmd->require_subcommand(0, 1);
+  auto* scripts_list = scripts_cmd->add_subcommand("list", "Every configured script.");
+  auto* scripts_reload =
+      scripts_cmd->add_subcommand("reload", "Reload a script from its file now.");
+  scripts_reload->add_option("name", scripts_opts.name, "Script name")->required();
+  for (CLI::App* cmd : {scripts_cmd, scripts_list, scripts_reload}) {
+    add_connect(cmd, scripts_opts.connect);
+    cmd->add_flag("--json", scripts_opts.json, "Print the host's answer");
+  }
+
+  RegistryOptions registry_opts;
+  auto* registry = app.add_subcommand("registry", "A running host's service registry.");
+  registry->require_subcommand(1);
+  auto* registry_list = registry->add_subcommand("list", "Registered services.");
+  registry_list->add_option("--type", registry_opts.type, "Only this type");
+  registry_list->add_option("--capability", registry_opts.capability, "Only with this capability");
+  registry_list->add_flag("--healthy", registry_opts.healthy, "Only healthy ones");
+  auto* registry_show = registry->add_subcommand("show", "One service.");
+  auto* registry_register = registry->add_subcommand("register", "Register a service.");
+  registry_register->add_option("--agent", registry_opts.agent,
+                                "Bus id of the agent taking its requests (default: the id)");
+  registry_register->add_option("--name", registry_opts.name, "Human name (default: the id)");
+  registry_register->add_option("--type", registry_opts.type, "Type (default: agent)");
+  registry_register->add_option("--capability", registry_opts.capabilities,
+                                "A capability (repeatable)");
+  registry_register->add_option("--host", registry_opts.host, "Host name or address");
+  registry_register->add_option("--port", registry_opts.port, "Port");
+  registry_register->add_option("--protocol", registry_opts.protocol, "Protocol (default: bus)");
+  registry_register->add_option("--version", registry_opts.version, "The service's version");
+  registry_register->add_option("--weight", registry_opts.weight, "Weight 1..10000 (default 1)");
+  registry_register->add_option("--ttl", registry_opts.ttl,
+                                "Heartbeat TTL: 30s, 0 for none (default: discovery.ttl)");
+  registry_register->add_option("--meta", registry_opts.meta, "Metadata key=value (repeatable)");
+  registry_register->add_flag("--replace", registry_opts.replace,
+                              "Replace a registered (dynamic) service with the same id");
+  auto* registry_heartbeat =
+      registry->add_subcommand("heartbeat", "Refresh a service's heartbeat TTL.");
+  auto* registry_unregister = registry->add_subcommand("unregister", "Remove a service.");
+  auto* registry_select = registry->add_subcommand(
+      "select", "Pick a healthy instance for a capability, as a request would.");
+  registry_select->add_option("capability", registry_opts.capability, "Capability")->required();
+  registry_select->add_option("--strategy", registry_opts.strategy,
+                              "round_robin, least_connections, ... (default: the configured)");
+  for (CLI::App* cmd : {registry_list, registry_register, registry_select})
+    cmd->add_option("--tag", registry_opts.tags, "A tag the service must have (repeatable)");
+  for (CLI::App* cmd : {registry_show, registry_register, registry_heartbeat, registry_unregister})
+    cmd->add_option("id", registry_opts.id, "Service id")->required();
+  for (CLI::App* cmd : {registry_list, registry_show, registry_register, registry_heartbeat,
+                        registry_unregister, registry_select}) {
+    add_connect(cmd, registry_opts.connect);
+    cmd->add_flag("--json", registry_opts.json, "Print the host's answer");
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -227,6 +304,26 @@ int main(int argc, char** argv) {
                       : dlq_replay->parsed() ? "replay"
                                              : "drop";
     return cmd_dlq(dlq_opts);
+  }
+  if (plugins_cmd->parsed()) {
+    plugins_opts.action = plugins_load->parsed()     ? "load"
+                          : plugins_unload->parsed() ? "unload"
+                          : plugins_reload->parsed() ? "reload"
+                                                     : "list";
+    return cmd_plugins(plugins_opts);
+  }
+  if (scripts_cmd->parsed()) {
+    scripts_opts.action = scripts_reload->parsed() ? "reload" : "list";
+    return cmd_scripts(scripts_opts);
+  }
+  if (registry->parsed()) {
+    registry_opts.action = registry_show->parsed()         ? "show"
+                           : registry_register->parsed()   ? "register"
+                           : registry_heartbeat->parsed()  ? "heartbeat"
+                           : registry_unregister->parsed() ? "unregister"
+                           : registry_select->parsed()     ? "select"
+                                                           : "list";
+    return cmd_registry(registry_opts);
   }
   return kExitUsage;
 }

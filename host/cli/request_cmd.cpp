@@ -1,7 +1,8 @@
-// `chorus request TYPE --data JSON [--timeout 5s]`: request/reply through a
-// running host (POST /v1/requests). Prints the reply's data (its type and
-// source on stderr); --json prints the reply CloudEvent. No reply in time
-// exits 1, no responder 4.
+// `chorus request TYPE --data JSON [--timeout 5s] [--capability C]`:
+// request/reply through a running host (POST /v1/requests; with
+// --capability, to an instance discovery picks). Prints the reply's data
+// (its type and source on stderr); --json prints the reply CloudEvent. No
+// reply in time exits 1, no responder or no healthy instance 4.
 #include <fmt/core.h>
 
 #include "api/query.h"
@@ -26,6 +27,9 @@ int cmd_request(const RequestOptions& o) {
     wait = std::chrono::duration_cast<std::chrono::milliseconds>(*t);
     target += "?timeout=" + api::percent_encode(o.timeout);
   }
+  if (!o.capability.empty())
+    target += (target.find('?') == std::string::npos ? "?capability=" : "&capability=") +
+              api::percent_encode(o.capability);
   auto endpoint = resolve_endpoint(o.connect);
   if (!endpoint.ok()) return report(endpoint.error());
   // The HTTP deadline outlasts the reply's.
