@@ -3,8 +3,9 @@
 // reply comes back as the response, a CloudEvent in structured mode.
 // Timeout is 504, no responder 503, both with a JSON error naming the
 // request. `?capability=NAME` sends the request to an instance that
-// discovery picks (ApiContext::request_by_capability); until discovery
-// provides it, 501.
+// discovery picks (ApiContext::request_by_capability, which fails over);
+// no healthy instance is 503 (no_healthy_instance); a host without
+// discovery answers 501.
 #include <fmt/core.h>
 
 #include "api/api_context.h"
@@ -71,12 +72,11 @@ void add_request_routes(Router& router, const ApiContext& ctx) {
         fmt::format("request '{}' (id {})", request->type(), request->id().to_string());
 
     if (auto capability = q->get("capability")) {
-      // The spot for requests by capability through discovery.
       if (!ctx.request_by_capability)
         return reply.send(error_response(
             501, "not_supported",
             fmt::format("requests by capability ('{}') need discovery, which this host does not "
-                        "run yet; send the request by type instead",
+                        "run; send the request by type instead",
                         printable(*capability))));
       ctx.request_by_capability(std::string(*capability), std::move(request), t,
                                 [reply, what, t](Result<EventPtr> r) {
