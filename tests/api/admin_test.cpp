@@ -15,6 +15,8 @@
 #include "lua/script_host.h"
 #include "plugins/plugin_host.h"
 #include "prom_check.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
 #include "support/wait.h"
 #include "wire_client.h"
 
@@ -381,5 +383,83 @@ TEST_CASE("api: plugins, scripts and registry routes answer 503 when not running
     INFO(method << " " << target << " " << r.body);
     CHECK(r.status == 503);
     CHECK(error_code(r) == "unavailable");
+  }
+}
+
+TEST_CASE("api: /metrics with plugins, scripts and discovery is valid Prometheus text") {
+  ApiHost host(
+      [](config::Config& c) {
+        c.plugins.agents = {probe_entry("{}")};
+        config::ScriptEntryConfig counter;
+        counter.name = "counter";
+        counter.file = "counter.lua";
+        c.scripts.entries = {counter};
+      },
+      ApiHost::Parts::kAll,
+      [](const ApiHost& h) {
+        install("probe_v1", h.plugins_folder(), "probe");
+        write_file(h.scripts_folder() + "/counter.lua",
+                   "chorus.on('count.me', function(ev) end)\n");
+      });
+  REQUIRE(http(host.port(), "POST", "/v1/registry/services", {kJson},
+               R"({"id":"calc-1","capabilities":["math"],"ttl":0})")
+              .status == 201);
+  auto r = http(host.port(), "GET", "/metrics");
+  REQUIRE(r.status == 200);
+  const PromDoc m = metrics(host);
+  for (const char* family : {"chorus_plugins_loaded",
+                             "chorus_plugins_failing",
+                             "chorus_plugins_loads_total",
+                             "chorus_plugins_reloads_total",
+                             "chorus_plugins_unloads_total",
+                             "chorus_plugins_failures_total",
+                             "chorus_plugins_memory_bytes",
+                             "chorus_plugins_delivered_total",
+                             "chorus_plugins_failed_total",
+                             "chorus_plugins_published_total",
+                             "chorus_scripts_configured",
+                             "chorus_scripts_loaded",
+                             "chorus_scripts_invocations_total",
+                             "chorus_scripts_errors_total",
+                             "chorus_scripts_limit_hits_total",
+                             "chorus_scripts_reloads_total",
+                             "chorus_scripts_load_failures_total",
+                             "chorus_scripts_memory_bytes",
+                             "chorus_discovery_services",
+                             "chorus_discovery_static_services",
+                             "chorus_discovery_registered_total",
+                             "chorus_discovery_unregistered_total",
+                             "chorus_discovery_expired_total",
+                             "chorus_discovery_removed_total",
+                             "chorus_discovery_checks_total",
+                             "chorus_discovery_checks_in_flight",
+                             "chorus_discovery_checks_queued",
+                             "chorus_discovery_selections_total",
+                             "chorus_discovery_no_healthy_total",
+                             "chorus_discovery_service_selections_total",
+                             "chorus_discovery_service_active",
+                             "chorus_discovery_requests_total",
+                             "chorus_discovery_request_failovers_total",
+                             "chorus_discovery_request_failures_total",
+                             "chorus_discovery_journal_errors_total",
+                             "chorus_bus_published_total",
+                             "chorus_store_appended_total"}) {
+    INFO(family);
+    CHECK(m.has_family(family));
+  }
+  CHECK(m.value("chorus_plugins_loaded") == 1);
+  CHECK(m.value("chorus_scripts_loaded") == 1);
+  CHECK(m.value("chorus_discovery_services", {{"status", "healthy"}}) == 1);
+  CHECK(m.value("chorus_discovery_selections_total", {{"strategy", "round_robin"}}) == 0);
+
+  // promtool, when Debian's prometheus package is installed.
+  if (std::filesystem::exists("/usr/bin/promtool")) {
+    TempDir dir;
+    const std::string file = dir.write("metrics.txt", r.body);
+    auto p = run_command({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + file});
+    INFO(p.out << p.err);
+    CHECK(p.exit_code == 0);
+  } else {
+    WARN("promtool not installed: only the built-in checker ran");
   }
 }
