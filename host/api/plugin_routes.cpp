@@ -162,21 +162,24 @@ void add_plugin_routes(Router& router, const ApiContext& ctx) {
         [reply] { reply.send(stopping()); });
   });
 
-  router.add(Method::kDelete, "/v1/plugins/{name}", Access::kToken,
-             [ctx](Request& req, Reply reply) {
-               if (!ctx.plugins) return reply.send(no_plugin_host());
-               ctx.worker->post(
-                   [ctx, reply, name = std::string(req.param("name"))] {
-                     Status s = ctx.plugins->unload(name);
-                     if (!s.ok()) return reply.send(operation_error(s));
-                     JsonBody j;
-                     j.w.StartObject();
-                     j.member("unloaded", name);
-                     j.w.EndObject();
-                     reply.send(json_response(200, j.take()));
-                   },
-                   [reply] { reply.send(stopping()); });
-             });
+  router.add(
+      Method::kDelete, "/v1/plugins/{name}", Access::kToken, [ctx](Request& req, Reply reply) {
+        if (!ctx.plugins) return reply.send(no_plugin_host());
+        ctx.worker->post(
+            [ctx, reply, name = std::string(req.param("name"))] {
+              Status s = ctx.plugins->unload(name);
+              if (s.is(StatusCode::kNotFound))
+                return reply.send(error_response(
+                    404, "not_found", s.message() + " (GET /v1/plugins lists the running ones)"));
+              if (!s.ok()) return reply.send(operation_error(s));
+              JsonBody j;
+              j.w.StartObject();
+              j.member("unloaded", name);
+              j.w.EndObject();
+              reply.send(json_response(200, j.take()));
+            },
+            [reply] { reply.send(stopping()); });
+      });
 
   router.add(Method::kPost, "/v1/plugins/{name}/reload", Access::kToken,
              [ctx](Request& req, Reply reply) {

@@ -182,8 +182,7 @@ Result<std::string> PluginHost::file_of(std::string_view name) const {
         file.stem() == name)
       return p.agent.file;
   }
-  return Status::NotFound(fmt::format(
-      "no loaded plugin, instance or file is named '{}' (GET /v1/plugins lists them)", name));
+  return Status::NotFound(fmt::format("no loaded plugin, instance or file is named '{}'", name));
 }
 
 Status PluginHost::outcome(const std::string& file, int64_t since_ns) const {
