@@ -462,4 +462,14 @@ TEST_CASE("api: /metrics with plugins, scripts and discovery is valid Prometheus
   } else {
     WARN("promtool not installed: only the built-in checker ran");
   }
+
+  // Each subsystem removes its collector and its check when it stops.
+  host.stop_subsystems();
+  const PromDoc after = parse_prometheus(host.metrics().render());
+  CHECK_FALSE(after.has_family("chorus_bus_published_total"));  // the API removed its own
+  CHECK_FALSE(after.has_family("chorus_plugins_loaded"));
+  CHECK_FALSE(after.has_family("chorus_scripts_loaded"));
+  CHECK_FALSE(after.has_family("chorus_discovery_services"));
+  CHECK(host.metrics().size() == 0);
+  CHECK(host.readiness().run().empty());
 }

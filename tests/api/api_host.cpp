@@ -77,6 +77,13 @@ void ApiHost::stop_api() {
   api_->stop(std::chrono::steady_clock::now() + std::chrono::seconds(10));
 }
 
+void ApiHost::stop_subsystems() {
+  stop_api();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (auto it = middle_.rbegin(); it != middle_.rend(); ++it)
+    (*it)->stop(deadline);
+}
+
 api::ApiServer& ApiHost::server() const {
   return *api_->server();
 }

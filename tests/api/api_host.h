@@ -65,6 +65,9 @@ class ApiHost {
   std::string scripts_folder() const { return dir_.file("scripts"); }
   // Stops the API only (as the runtime's stop does first).
   void stop_api();
+  // Stops the API, then plugins, scripts and discovery (the runtime's
+  // order); the store and the bus run on.
+  void stop_subsystems();
 
  private:
   TempDir dir_;
