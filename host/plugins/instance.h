@@ -52,6 +52,7 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "plugins/pattern_policy.h"
+#include "plugins/plugin_host_options.h"
 
 namespace boost::asio {
 class io_context;
@@ -100,10 +101,17 @@ struct InstanceLinks {
   std::chrono::milliseconds durable_poll{20};
 };
 
+// A resolved `filters` entry of the plugin's settings.
+struct TypeFilter {
+  std::string pattern;  // event types it applies to
+  EventFilter filter;
+};
+
 struct InstanceSettings {
-  std::string name;                // the instance's name: its events' source
-  std::string config_json = "{}";  // given to init()
-  PatternPolicy policy;            // allowed publish/subscribe patterns
+  std::string name;                 // the instance's name: its events' source
+  std::string config_json = "{}";   // given to init()
+  PatternPolicy policy;             // allowed publish/subscribe patterns
+  std::vector<TypeFilter> filters;  // YAML filters every subscription applies first
 };
 
 struct InstanceStats {
@@ -217,6 +225,9 @@ class Instance : public std::enable_shared_from_this<Instance> {
   Status call_handler(Subscription& sub, const EventPtr& event);  // REQUIRES: callback_mu_
   bool filter(Subscription& sub, const Event& event);
   bool plugin_filter(Subscription& sub, const Event& event);
+  // The settings' YAML filters: false when one that applies to the event's
+  // type refuses it.
+  bool settings_filters_pass(const Event& event) const;
   Status attach(const std::shared_ptr<Subscription>& sub);
   void detach(Subscription& sub);
   void wait_drained(std::chrono::steady_clock::time_point deadline, UnloadReport& report);
