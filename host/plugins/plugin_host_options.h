@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+namespace chorus::discovery {
+class Registry;
+}
+
 namespace chorus::plugins {
 
 class AgentDirectory;
@@ -43,6 +47,11 @@ struct PluginHostOptions {
   std::vector<PluginSettings> plugins;
   // Optional: registers loaded agents in discovery (agent_directory.h).
   std::shared_ptr<AgentDirectory> directory;
+  // Optional: the registry behind the plugins' registry functions (discover,
+  // select, release, request_by_capability); null: they return
+  // CHORUS_UNAVAILABLE. Not owned; must outlive the PluginHost. Taken at
+  // construction (reconfigure keeps the first one).
+  discovery::Registry* registry = nullptr;
 };
 
 }  // namespace chorus::plugins
