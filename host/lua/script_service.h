@@ -5,11 +5,13 @@
 // swap (update) and nothing when the script is unloaded (clear).
 //
 // The record: id = agent_id = "script:<name>", name = the script's name,
-// type "script", protocol "bus", no TTL (the host knows when the script is
-// gone), capabilities, tags, metadata and weight as declared. It is
-// (re-)registered with OnExisting::kReplace only when the declaration
-// changes, and unregistered when a new version declares none or the script
-// is unloaded.
+// type "script", protocol "bus", capabilities, tags, metadata and weight as
+// declared, TTL kScriptServiceTtl kept alive by a heartbeat every
+// kScriptHeartbeat on the host's workers (so the record of a host that was
+// killed expires like an agent's, instead of staying healthy in the
+// journal). It is (re-)registered with OnExisting::kReplace when the
+// declaration changes (or the registry removed it), and unregistered when
+// a new version declares none or the script is unloaded.
 //
 // Requests reach the script through one more bus subscription, made here:
 // subscriber id "script:<name>" (the agent id, so a request directed at
@@ -19,13 +21,21 @@
 // script's matching chorus.on / YAML handlers (ScriptSlot::dispatch_directed),
 // which answer with chorus.reply.
 //
+// A reload that changes the patterns of the script's handlers re-makes the
+// subscription: a request arriving in between finds no responder, and
+// request_by_capability fails over to another instance.
+//
 // Threading: update/clear on the slot's control thread; the subscription's
-// handler on bus threads. Errors are logged, never returned: a script runs
+// handler on bus threads; the heartbeat on an io thread (its state under a
+// mutex; clear() waits for a beat in progress). The io_context must
+// outlive the ScriptService. Errors are logged, never returned: a script runs
 // whether or not it could be registered.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -35,6 +45,9 @@
 #include "core/event.h"
 #include "core/status.h"
 
+namespace boost::asio {
+class io_context;
+}
 namespace chorus::discovery {
 class Registry;
 }
@@ -51,6 +64,9 @@ struct ServiceDeclaration {
   friend bool operator==(const ServiceDeclaration&, const ServiceDeclaration&) = default;
 };
 
+inline constexpr std::chrono::milliseconds kScriptServiceTtl{30'000};
+inline constexpr std::chrono::milliseconds kScriptHeartbeat{10'000};
+
 // "script:<name>": the script's service id and agent id.
 std::string script_agent_id(std::string_view script);
 
@@ -59,8 +75,8 @@ class ScriptService {
   // Runs a directed event through the script's handlers.
   using Dispatch = std::function<Status(const EventPtr&)>;
   // `registry` may be null (then nothing is registered).
-  ScriptService(std::string script, discovery::Registry* registry, bus::EventBus* bus,
-                Dispatch dispatch);
+  ScriptService(std::string script, boost::asio::io_context* io, discovery::Registry* registry,
+                bus::EventBus* bus, Dispatch dispatch);
   ~ScriptService();  // clear()
   ScriptService(const ScriptService&) = delete;
   ScriptService& operator=(const ScriptService&) = delete;
@@ -75,11 +91,14 @@ class ScriptService {
   void subscribe(std::vector<std::string> patterns);
   void unsubscribe();
 
+  struct Beat;  // the heartbeat timer and the registered spec (script_service.cpp)
+
   const std::string script_, id_;
   discovery::Registry* registry_;
   bus::EventBus* bus_;
   Dispatch dispatch_;
   std::optional<ServiceDeclaration> registered_;
+  std::shared_ptr<Beat> beat_;
   bus::SubscriptionId sub_ = 0;
   std::vector<std::string> sub_patterns_;
 };

@@ -210,12 +210,12 @@ Status ScriptSlot::dispatch_directed(const EventPtr& ev) {
 void ScriptSlot::update_service(const ScriptVersion& v) {
   if (!service_) {
     if (!v.service() || !ctx_.services.registry) return;
-    service_ =
-        std::make_unique<ScriptService>(spec_.name, ctx_.services.registry, ctx_.services.bus,
-                                        [w = weak_from_this()](const EventPtr& ev) -> Status {
-                                          auto self = w.lock();
-                                          return self ? self->dispatch_directed(ev) : Status::OK();
-                                        });
+    service_ = std::make_unique<ScriptService>(
+        spec_.name, ctx_.services.io, ctx_.services.registry, ctx_.services.bus,
+        [w = weak_from_this()](const EventPtr& ev) -> Status {
+          auto self = w.lock();
+          return self ? self->dispatch_directed(ev) : Status::OK();
+        });
   }
   std::vector<std::string> patterns;
   for (const Declared& d : v.declared())

@@ -4,6 +4,7 @@
 // requests by capability, failing over from an instance that never answers.
 #include <catch2/catch.hpp>
 
+#include "lua/script_service.h"
 #include "lua_test_util.h"
 
 using namespace chorus;
@@ -65,6 +66,7 @@ TEST_CASE("chorus.registry: a script registers a capability and another reaches 
   CHECK(rec->spec->type == "script");
   CHECK(rec->spec->capabilities == std::vector<std::string>{"statistics"});
   CHECK(rec->status == discovery::ServiceStatus::kHealthy);
+  CHECK(rec->spec->ttl == lua::kScriptServiceTtl);  // kept alive by the host's heartbeats
 
   f.publish("ask");
   REQUIRE(answers.wait_count(1));
