@@ -169,3 +169,30 @@ TEST_CASE("registry: an agent's health follows its heartbeats") {
   REQUIRE(wait_status(reg, "probe-a", discovery::ServiceStatus::kHealthy));
   CHECK(reg.select("probing").ok());
 }
+
+TEST_CASE("registry: a reload re-registers the new version, and a failed one leaves the old") {
+  FixtureOptions o;
+  o.with_registry = true;
+  PluginFixture f(o);
+  f.install("probe_v1", "probe");
+  f.start();
+  REQUIRE(f.wait_lifecycle("started", "probe"));
+  auto& reg = *f.registry;
+  REQUIRE(reg.get("probe").ok());
+  CHECK(reg.get("probe")->spec->version == "1.0.0");
+
+  // A new version whose init fails: the old one runs on, still registered.
+  f.install("probe_badinit", "probe");
+  REQUIRE(f.wait_lifecycle("failed", "probe"));
+  auto still = reg.get("probe");
+  REQUIRE(still.ok());
+  CHECK(still->spec->version == "1.0.0");
+  CHECK(still->status == discovery::ServiceStatus::kHealthy);
+
+  f.install("probe_v2", "probe");
+  REQUIRE(f.wait_lifecycle("reloaded", "probe"));
+  auto now = reg.get("probe");
+  REQUIRE(now.ok());
+  CHECK(now->spec->version == "2.0.0");
+  CHECK(healthy_ids(reg, "probing") == std::vector<std::string>{"probe"});
+}
