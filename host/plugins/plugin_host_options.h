@@ -15,6 +15,9 @@
 namespace chorus {
 class Event;
 }
+namespace chorus::discovery {
+class Registry;
+}
 
 namespace chorus::plugins {
 
@@ -73,6 +76,11 @@ struct PluginHostOptions {
   ScriptFilterResolver script_filters;
   // Optional: registers loaded agents in discovery (agent_directory.h).
   std::shared_ptr<AgentDirectory> directory;
+  // Optional: the registry behind the plugins' registry functions (discover,
+  // select, release, request_by_capability); null: they return
+  // CHORUS_UNAVAILABLE. Not owned; must outlive the PluginHost. Taken at
+  // construction (reconfigure keeps the first one).
+  discovery::Registry* registry = nullptr;
 };
 
 }  // namespace chorus::plugins
