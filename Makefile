@@ -31,9 +31,10 @@ test: build lint-lua
 lint-lua: deps
 	luacheck --no-color -q scripts
 
-# AddressSanitizer + UndefinedBehaviorSanitizer build of everything, then every test.
+# AddressSanitizer + UndefinedBehaviorSanitizer build of everything but the
+# benchmarks (they build in `make test`), then every test.
 test-asan: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHORUS_SANITIZE=address,undefined
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHORUS_SANITIZE=address,undefined -DCHORUS_BUILD_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 

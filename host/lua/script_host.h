@@ -44,6 +44,9 @@ class io_context;
 namespace chorus::store {
 class EventStore;
 }
+namespace chorus::discovery {
+class Registry;
+}
 
 namespace chorus::lua {
 
@@ -51,6 +54,9 @@ struct ScriptHostServices {
   boost::asio::io_context* io = nullptr;  // required
   bus::EventBus* bus = nullptr;           // required
   store::EventStore* store = nullptr;     // optional: without it chorus.store raises
+  // Optional (thread-safe, outlives the ScriptHost): without it
+  // chorus.registry raises "discovery is not available in this host".
+  discovery::Registry* registry = nullptr;
 };
 
 struct ScriptInfo {

@@ -221,6 +221,8 @@ plugins::PluginHostOptions plugins_options_from(const config::Config& c,
     s.publish = e.publish;
     s.subscribe = e.subscribe;
     s.instances = e.instances;
+    for (const config::PluginFilterEntry& f : e.filters)
+      s.filters.push_back({f.pattern, f.script, f.function});
     o.plugins.push_back(std::move(s));
   }
   return o;

@@ -183,7 +183,8 @@ TEST_CASE("cli live: chorus registry register, list, select, heartbeat, unregist
   CHECK(d["count"].GetUint64() == 1);
   CHECK(std::string(d["services"][0]["metadata"]["zone"].GetString()) == "a");
   r = host.run({"registry", "list"});
-  CHECK(contains(r.out, "1 service"));
+  CHECK(contains(r.out, "2 services"));  // calc-1, and the loaded probe, which registers itself
+  CHECK(contains(r.out, "calc-1  healthy"));
 
   r = host.run({"registry", "select", "math"});
   REQUIRE(r.exit_code == 0);

@@ -44,7 +44,7 @@ TEST_CASE("examples: config/host.yaml's scripts all pass chorus check") {
   REQUIRE(cfg.ok());
   lua::ScriptHostOptions o = runtime::scripts_options_from(*cfg);
   o.folder = kSource + "/scripts";
-  CHECK(o.scripts.size() == 6);
+  CHECK(o.scripts.size() == 7);
   for (const auto& p : lua::check_scripts(o))
     FAIL(p.message);
 }
