@@ -54,7 +54,8 @@ TEST_CASE("persistent types are stored before they are delivered") {
   auto store = open_store(dir);
   IoThreads io;
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
   std::atomic<uint64_t> seen_stored{0};
   Recorder rec;
   REQUIRE(bus.subscribe("**",
@@ -97,7 +98,8 @@ TEST_CASE("async publishes of persistent types complete after storage, in commit
   auto store = open_store(dir);
   IoThreads io(2);
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.**"}).ok());
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.**"}).ok());
   std::mutex mu;
   std::vector<int> delivered;
   SubscribeOptions inline_opts;
@@ -136,7 +138,8 @@ TEST_CASE("a durable subscription gets every stored event and acks it") {
   {
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(
+        bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     Recorder rec;
     bus::DurableOptions o;
     o.subscriber_id = "billing-1";
@@ -177,7 +180,8 @@ TEST_CASE("a failing durable handler is redelivered and then dead-lettered by th
   auto store = open_store(dir);
   IoThreads io;
   EventBus bus(io.io);
-  REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
   std::atomic<int> calls{0};
   bus::DurableOptions o;
   o.from_beginning = true;
@@ -211,7 +215,8 @@ TEST_CASE("a durable subscription resumes after a restart without losing events"
     auto store = open_store(dir);
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(
+        bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     bus::DurableOptions o;
     o.batch = 1;
     std::atomic<int> handled{0};
@@ -247,7 +252,8 @@ TEST_CASE("a durable subscription resumes after a restart without losing events"
     auto store = open_store(dir);
     IoThreads io;
     EventBus bus(io.io);
-    REQUIRE(bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+    REQUIRE(
+        bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
     auto sid = bus.subscribe_durable("audit", "order.*", [&](const EventPtr& e) {
       std::lock_guard lock(mu);
       seen.insert(std::string(e->data()));
@@ -382,4 +388,29 @@ TEST_CASE("durable subscriptions need a durable log and a valid pattern") {
   auto r = bus.subscribe_durable("g", "a.*", [](const EventPtr&) { return Status::OK(); });
   CHECK(r.error().is(StatusCode::kFailedPrecondition));
   CHECK(bus.set_durable_log(nullptr, {"bad..pattern"}).message().find("store.persist") == 0);
+}
+
+TEST_CASE("deliver_stored hands a stored event to subscribers without storing it again") {
+  TempDir dir;
+  auto store = open_store(dir);
+  IoThreads io;
+  EventBus bus(io.io);
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+  Recorder rec;
+  REQUIRE(bus.subscribe("order.*",
+                        [&](const EventPtr& e) {
+                          rec.add(e);
+                          return Status::OK();
+                        })
+              .ok());
+  EventPtr e = order(1);
+  REQUIRE(store->append(e).ok());
+  REQUIRE(bus.deliver_stored(e).ok());
+  REQUIRE(rec.wait_count(1));
+  CHECK(rec.entries()[0].event->id() == e->id());
+  auto all = store->read_all(1);
+  REQUIRE(all.ok());
+  CHECK(all->events.size() == 1);  // stored once, by the caller
+  CHECK(bus.stats().persisted == 0);
 }
