@@ -37,6 +37,7 @@
 #include "bus/event_bus.h"
 #include "core/status.h"
 #include "lua/lua_options.h"
+#include "lua/module_extension.h"
 
 namespace boost::asio {
 class io_context;
@@ -51,6 +52,9 @@ struct ScriptHostServices {
   boost::asio::io_context* io = nullptr;  // required
   bus::EventBus* bus = nullptr;           // required
   store::EventStore* store = nullptr;     // optional: without it chorus.store raises
+  // Functions other modules add to every script's `chorus` table
+  // (module_extension.h), e.g. chorus.workflow.
+  ModuleExtensions extensions;
 };
 
 struct ScriptInfo {

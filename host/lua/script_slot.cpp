@@ -89,6 +89,7 @@ LoadOutcome ScriptSlot::load(const ScriptSpec& spec, const std::vector<std::stri
   vs.mode = Mode::kLive;
   vs.request_timeout = ctx_.request_timeout;
   vs.generation = generation_ + 1;
+  vs.extensions = ctx_.extensions;
   LoadError error;
   std::shared_ptr<ScriptVersion> v = ScriptVersion::load(vs, ctx_.services, executor_, &error);
   if (!v) return fail(Status::InvalidArgument(error.message), error.traceback);

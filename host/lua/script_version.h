@@ -34,6 +34,7 @@
 #include "lua/invoker.h"
 #include "lua/lua_options.h"
 #include "lua/lua_vm.h"
+#include "lua/module_extension.h"
 #include "lua/sandbox.h"
 #include "lua/script_timers.h"
 
@@ -77,6 +78,8 @@ struct VersionSpec {
   Mode mode = Mode::kLive;
   std::chrono::milliseconds request_timeout{5'000};
   uint64_t generation = 1;  // 1 for the first version of a slot, then +1 per reload
+  // Functions other modules add to `chorus` (module_extension.h); may be null.
+  std::shared_ptr<const ModuleExtensions> extensions;
 };
 
 // A subscription the script declared (chorus.on) or YAML bound to it.
