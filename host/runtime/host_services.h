@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "lua/module_extension.h"
+
 namespace boost::asio {
 class io_context;
 }
@@ -25,6 +27,9 @@ class ScriptHost;
 namespace chorus::plugins {
 class PluginHost;
 }
+namespace chorus::workflows {
+class WorkflowEngine;
+}
 
 namespace chorus::runtime {
 
@@ -36,6 +41,10 @@ struct HostServices {
   discovery::Registry* registry = nullptr;  // set by DiscoverySubsystem (thread-safe API)
   lua::ScriptHost* scripts = nullptr;       // set by ScriptsSubsystem (Lua filters for plugins)
   plugins::PluginHost* plugins = nullptr;   // set by PluginsSubsystem (loaded agents, for the API)
+  workflows::WorkflowEngine* workflows = nullptr;  // set by WorkflowsSubsystem
+  // What other modules add to every script's `chorus` table, filled when
+  // the subsystem list is made (before any start): chorus.workflow.
+  lua::ModuleExtensions script_extensions;
 };
 
 }  // namespace chorus::runtime

@@ -258,4 +258,11 @@ lua::ScriptHostOptions scripts_options_from(const config::Config& config) {
   return o;
 }
 
+workflows::WorkflowOptions workflows_options_from(const config::Config& config) {
+  workflows::WorkflowOptions o;
+  o.scripts_folder = config.scripts.folder;
+  o.memory_bytes = config.scripts.memory_limit;
+  return o;
+}
+
 }  // namespace chorus::runtime

@@ -349,8 +349,10 @@ int ctx_step_begin(lua_State* L) {
     lua_pushinteger(L, seq);
     const bool ok = r->error.empty();
     lua_pushboolean(L, ok);
-    if (ok) push_json_or_raise(L, r->result);
-    else lua_pushlstring(L, r->error.data(), r->error.size());
+    if (ok)
+      push_json_or_raise(L, r->result);
+    else
+      lua_pushlstring(L, r->error.data(), r->error.size());
     return 4;
   }
   if (!r) e.record_scheduled(in, seq, kind, name, at, 0, 0);

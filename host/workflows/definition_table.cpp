@@ -75,8 +75,10 @@ void read_definition_table(lua_State* L, int index, DefinitionFields& out) {
       luaL_error(L, "chorus.workflow: '%s' must be a function", f);
     const bool present = lua_isfunction(L, -1);
     lua_pop(L, 1);
-    if (f[0] == 'm') out.has_match = present;
-    else out.has_key = present;
+    if (f[0] == 'm')
+      out.has_match = present;
+    else
+      out.has_key = present;
   }
 }
 

@@ -2,10 +2,9 @@
 // (docs/workflows.md "Instances").
 #include <future>
 
+#include <fmt/core.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-
-#include <fmt/core.h>
 #include <lua.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -128,8 +127,7 @@ void EngineImpl::on_definition(const Definition& d) {
   auto sub = services.bus->subscribe(
       d.patterns,
       [w = weak_from_this(), name = d.name](const EventPtr& ev) {
-        if (auto self = w.lock())
-          self->post([name, ev](EngineImpl& e) { e.on_trigger(name, ev); });
+        if (auto self = w.lock()) self->post([name, ev](EngineImpl& e) { e.on_trigger(name, ev); });
         return Status::OK();
       },
       o);
@@ -219,12 +217,11 @@ void EngineImpl::start_instance(const Definition& d, EngineState& st, const Even
         make_record(stream, kRecSource, "", source_json(d.script, d.path, d.hash, d.source));
     const store::StreamAppend part{stream, std::span<const EventPtr>(&src, 1),
                                    store::ExpectedVersion::no_stream()};
-    services.store->append_multi_async(std::span<const store::StreamAppend>(&part, 1),
-                                       [](const store::MultiAppendResult& r) {
-                                         if (!r.ok() && !r.status.is(StatusCode::kConflict))
-                                           workflows_log().error("storing a workflow source: {}",
-                                                                 r.status.message());
-                                       });
+    services.store->append_multi_async(
+        std::span<const store::StreamAppend>(&part, 1), [](const store::MultiAppendResult& r) {
+          if (!r.ok() && !r.status.is(StatusCode::kConflict))
+            workflows_log().error("storing a workflow source: {}", r.status.message());
+        });
   }
   EventPtr started = make_record(in.stream, kRecStarted, s.correlation, started_json(s));
   EventPtr index = make_record(kInstancesStream, kRecInstanceStarted, s.correlation,
@@ -232,41 +229,39 @@ void EngineImpl::start_instance(const Definition& d, EngineState& st, const Even
   const store::StreamAppend parts[] = {
       {in.stream, std::span<const EventPtr>(&started, 1), store::ExpectedVersion::no_stream()},
       {kInstancesStream, std::span<const EventPtr>(&index, 1), store::ExpectedVersion::any()}};
-  services.store->append_multi_async(
-      parts, [w = weak_from_this(), id](const store::MultiAppendResult& r) {
-        auto self = w.lock();
-        if (!self) return;
-        self->post([id, s = r.status](EngineImpl& e) {
-          auto it = e.instances.find(id);
-          if (it == e.instances.end()) return;
-          Instance& in = *it->second;
-          if (!s.ok()) {
-            if (s.is(StatusCode::kConflict))
-              workflows_log().debug("workflow instance {} was started before", id);
-            else
-              workflows_log().error("workflow instance {}: recording its start: {}", id,
-                                    s.message());
-            e.drop(id);
-            return;
-          }
-          if (e.stopping) return;
-          e.n_started.fetch_add(1, std::memory_order_relaxed);
-          rapidjson::StringBuffer sb;
-          Writer w(sb);
-          w.StartObject();
-          put(w, "workflow", in.started.workflow);
-          put(w, "instance", in.id);
-          w.Key("key");
-          if (in.started.has_key)
-            w.String(in.started.key.data(),
-                     static_cast<rapidjson::SizeType>(in.started.key.size()));
-          else
-            w.Null();
-          w.EndObject();
-          e.publish_lifecycle(in, "workflow.started", std::string(sb.GetString(), sb.GetSize()));
-          e.begin_run(in);
-        });
-      });
+  services.store->append_multi_async(parts, [w = weak_from_this(),
+                                             id](const store::MultiAppendResult& r) {
+    auto self = w.lock();
+    if (!self) return;
+    self->post([id, s = r.status](EngineImpl& e) {
+      auto it = e.instances.find(id);
+      if (it == e.instances.end()) return;
+      Instance& in = *it->second;
+      if (!s.ok()) {
+        if (s.is(StatusCode::kConflict))
+          workflows_log().debug("workflow instance {} was started before", id);
+        else
+          workflows_log().error("workflow instance {}: recording its start: {}", id, s.message());
+        e.drop(id);
+        return;
+      }
+      if (e.stopping) return;
+      e.n_started.fetch_add(1, std::memory_order_relaxed);
+      rapidjson::StringBuffer sb;
+      Writer w(sb);
+      w.StartObject();
+      put(w, "workflow", in.started.workflow);
+      put(w, "instance", in.id);
+      w.Key("key");
+      if (in.started.has_key)
+        w.String(in.started.key.data(), static_cast<rapidjson::SizeType>(in.started.key.size()));
+      else
+        w.Null();
+      w.EndObject();
+      e.publish_lifecycle(in, "workflow.started", std::string(sb.GetString(), sb.GetSize()));
+      e.begin_run(in);
+    });
+  });
 }
 
 // ---- the facade ----

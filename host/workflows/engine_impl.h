@@ -59,7 +59,7 @@ struct Instance {
   bool has_ticket = false;
   PendingWait wait;
   Phase phase = Phase::kStarting;
-  bool stopped = false;  // no more effects: ended, diverged or suspended
+  bool stopped = false;            // no more effects: ended, diverged or suspended
   std::optional<Finish> terminal;  // decided inside run (saga end, continue_as_new)
   std::string result = "null";
   std::string status_table = "null";
@@ -92,9 +92,8 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   uint64_t next_token = 1;
   bool stopping = false;
 
-  std::atomic<uint64_t> n_started{0}, n_completed{0}, n_failed{0}, n_compensated{0},
-      n_continued{0}, n_diverged{0}, n_suspended{0}, n_refused_by_key{0}, n_replayed{0},
-      n_open{0}, n_versions{0};
+  std::atomic<uint64_t> n_started{0}, n_completed{0}, n_failed{0}, n_compensated{0}, n_continued{0},
+      n_diverged{0}, n_suspended{0}, n_refused_by_key{0}, n_replayed{0}, n_open{0}, n_versions{0};
 
   template <typename F>
   void post(F&& f) {

@@ -97,25 +97,24 @@ void EngineImpl::publish_live(Instance& in, uint32_t seq, const std::string& at,
   const store::StreamAppend parts[] = {
       {in.stream, std::span<const EventPtr>(&rec, 1), store::ExpectedVersion::exact(expect)},
       {ev->stream(), std::span<const EventPtr>(&ev, 1), store::ExpectedVersion::any()}};
-  services.store->append_multi_async(
-      parts, [w = weak_from_this(), id = in.id, ev](const store::MultiAppendResult& r) {
-        auto self = w.lock();
-        if (!self) return;
-        self->post([id, ev, s = r.status](EngineImpl& e) {
-          if (s.ok()) {
-            if (Status d = e.services.bus->deliver_stored(ev); !d.ok() && !e.stopping)
-              workflows_log().warn("workflow instance {}: delivering {} {}: {}", id, ev->type(),
-                                   ev->id().to_string(), d.message());
-            return;
-          }
-          auto it = e.instances.find(id);
-          if (it != e.instances.end())
-            e.suspend(*it->second, "error",
-                      fmt::format("storing the publish of '{}' failed: {}", ev->type(),
-                                  s.to_string()),
-                      0);
-        });
-      });
+  services.store->append_multi_async(parts, [w = weak_from_this(), id = in.id,
+                                             ev](const store::MultiAppendResult& r) {
+    auto self = w.lock();
+    if (!self) return;
+    self->post([id, ev, s = r.status](EngineImpl& e) {
+      if (s.ok()) {
+        if (Status d = e.services.bus->deliver_stored(ev); !d.ok() && !e.stopping)
+          workflows_log().warn("workflow instance {}: delivering {} {}: {}", id, ev->type(),
+                               ev->id().to_string(), d.message());
+        return;
+      }
+      auto it = e.instances.find(id);
+      if (it != e.instances.end())
+        e.suspend(*it->second, "error",
+                  fmt::format("storing the publish of '{}' failed: {}", ev->type(), s.to_string()),
+                  0);
+    });
+  });
 }
 
 void EngineImpl::begin_run(Instance& in) {
@@ -155,8 +154,8 @@ void EngineImpl::begin_run(Instance& in) {
   in.ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   const int run_ref = fns->run, ctx_ref = in.ctx_ref;
   const std::string& trigger = in.started.trigger;
-  lua::CallResult r = st.invoker().start(
-      st.entry_ref(), nullptr, in.started.workflow, {}, [&](lua_State* co) {
+  lua::CallResult r =
+      st.invoker().start(st.entry_ref(), nullptr, in.started.workflow, {}, [&](lua_State* co) {
         lua_rawgeti(co, LUA_REGISTRYINDEX, run_ref);
         lua_rawgeti(co, LUA_REGISTRYINDEX, ctx_ref);
         std::string e;
@@ -232,19 +231,18 @@ void EngineImpl::finish(Instance& in, Finish f) {
       s.started.path = d->path;
       s.started.source_hash = d->hash;
     }
-    own.push_back(make_record(in.stream, kRecContinued, in.started.correlation,
-                              continued_json(s.id)));
-    next.push_back(make_record(s.stream, kRecStarted, s.started.correlation,
-                               started_json(s.started)));
+    own.push_back(
+        make_record(in.stream, kRecContinued, in.started.correlation, continued_json(s.id)));
+    next.push_back(
+        make_record(s.stream, kRecStarted, s.started.correlation, started_json(s.started)));
   }
-  own.push_back(
-      make_record(in.stream, kRecFinished, in.started.correlation, finished_json(f)));
+  own.push_back(make_record(in.stream, kRecFinished, in.started.correlation, finished_json(f)));
   index.push_back(make_record(kInstancesStream, kRecInstanceEnded, in.started.correlation,
                               instance_ended_json(in.id, in.started.workflow, f.status)));
   if (successor)
-    index.push_back(make_record(kInstancesStream, kRecInstanceStarted, in.started.correlation,
-                                instance_started_json(successor->id, successor->started,
-                                                      wall_clock_ns())));
+    index.push_back(
+        make_record(kInstancesStream, kRecInstanceStarted, in.started.correlation,
+                    instance_started_json(successor->id, successor->started, wall_clock_ns())));
   std::vector<store::StreamAppend> parts;
   parts.push_back({in.stream, own, store::ExpectedVersion::exact(in.version)});
   parts.push_back({kInstancesStream, index, store::ExpectedVersion::any()});

@@ -50,8 +50,8 @@ int log_fn(lua_State* L) {
     lua_pop(L, 1);
   }
   EngineState& st = EngineState::of(L);
-  workflows_log().log(static_cast<spdlog::level::level_enum>(level), "[{}] {}",
-                      st.source().script, text);
+  workflows_log().log(static_cast<spdlog::level::level_enum>(level), "[{}] {}", st.source().script,
+                      text);
   return 0;
 }
 
@@ -79,12 +79,9 @@ void build_chorus_table(lua_State* L, EngineState* self, const VersionSource& sr
   lua_pushcclosure(L, engine_workflow_fn, 1);
   lua_setfield(L, -2, "workflow");
   const std::pair<const char*, const char*> refused[] = {
-      {"chorus.now", "ctx:now()"},
-      {"chorus.uuid", "ctx:uuid()"},
-      {"chorus.publish", "ctx:publish()"},
-      {"chorus.request", "ctx:request()"},
-      {"chorus.reply", "ctx:publish()"},
-      {"chorus.sleep", "ctx:sleep()"},
+      {"chorus.now", "ctx:now()"},         {"chorus.uuid", "ctx:uuid()"},
+      {"chorus.publish", "ctx:publish()"}, {"chorus.request", "ctx:request()"},
+      {"chorus.reply", "ctx:publish()"},   {"chorus.sleep", "ctx:sleep()"},
   };
   for (auto [name, instead] : refused) {
     push_refuser(L, name, instead);

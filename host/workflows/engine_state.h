@@ -55,7 +55,7 @@ class EngineState {
   EngineImpl* engine() const noexcept { return engine_; }
   bool loading() const noexcept { return loading_; }
 
-  int entry_ref() const noexcept { return entry_ref_; }      // function(run, ctx, ev)
+  int entry_ref() const noexcept { return entry_ref_; }        // function(run, ctx, ev)
   int ctx_meta_ref() const noexcept { return ctx_meta_ref_; }  // metatable of ctx tables
 
   size_t open_instances = 0;  // maintained by the engine

@@ -18,11 +18,11 @@ void EngineImpl::arm_timer(Instance& in, int64_t deadline_ns) {
   in.wait.timer = std::make_unique<boost::asio::steady_timer>(*services.io);
   const int64_t left = std::max<int64_t>(0, deadline_ns - wall_clock_ns());
   in.wait.timer->expires_after(std::chrono::nanoseconds(left));
-  in.wait.timer->async_wait(
-      [w = weak_from_this(), id = in.id, token = in.wait.token](const boost::system::error_code& ec) {
-        if (ec) return;
-        if (auto self = w.lock()) self->post([id, token](EngineImpl& e) { e.on_timer(id, token); });
-      });
+  in.wait.timer->async_wait([w = weak_from_this(), id = in.id,
+                             token = in.wait.token](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto self = w.lock()) self->post([id, token](EngineImpl& e) { e.on_timer(id, token); });
+  });
 }
 
 void EngineImpl::disarm(Instance& in) {
@@ -158,8 +158,8 @@ void EngineImpl::send_request(Instance& in, uint32_t seq, const std::string& cap
     done(ev.error());
     return;
   }
-  const auto timeout = std::chrono::milliseconds(
-      std::max<int64_t>(1, (deadline_ns - wall_clock_ns()) / 1'000'000));
+  const auto timeout =
+      std::chrono::milliseconds(std::max<int64_t>(1, (deadline_ns - wall_clock_ns()) / 1'000'000));
   if (capability.empty()) {
     services.bus->request(*ev, timeout, std::move(done));
   } else if (!services.registry) {

@@ -34,8 +34,10 @@ void i64(Writer& w, const char* k, int64_t v) {
 }
 void str_or_null(Writer& w, const char* k, std::string_view v, bool present) {
   w.Key(k);
-  if (present) w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  else w.Null();
+  if (present)
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  else
+    w.Null();
 }
 
 template <typename F>
@@ -156,8 +158,10 @@ std::string completed_json(uint32_t seq, const Completion& c) {
 std::string finished_json(const Finish& f) {
   return object([&](Writer& w) {
     str(w, "status", f.status);
-    if (!f.error.empty()) str(w, "error", f.error);
-    else raw(w, "result", f.result);
+    if (!f.error.empty())
+      str(w, "error", f.error);
+    else
+      raw(w, "result", f.result);
     if (!f.failed_compensation.empty()) str(w, "failed_compensation", f.failed_compensation);
     if (f.status == "compensated" || !f.failed_compensation.empty()) {
       w.Key("compensated");
@@ -237,8 +241,10 @@ std::string event_table_json(const Event& e) {
       d.Parse(data.data(), data.size());
       json = !d.HasParseError();
     }
-    if (json) raw(w, "data", data);
-    else str(w, "data", data);
+    if (json)
+      raw(w, "data", data);
+    else
+      str(w, "data", data);
   });
 }
 

@@ -40,8 +40,8 @@ std::string source_stream(std::string_view hash);       // "$wf-source-<hash>"
 // One seq of a history: a command, or a waiting command and its end.
 struct Recorded {
   std::string kind, key, at;
-  bool waits = false;      // wf.scheduled (else wf.command)
-  bool completed = false;  // wf.completed seen (always true for wf.command)
+  bool waits = false;           // wf.scheduled (else wf.command)
+  bool completed = false;       // wf.completed seen (always true for wf.command)
   std::string result = "null";  // JSON
   std::string error;            // wf.completed error
   bool timeout = false;
@@ -55,7 +55,7 @@ struct StartedRecord {
   std::string trigger = "null";  // the event table, JSON
   uint64_t trigger_seq = 0;
   std::string correlation;
-  std::string key;       // "" when none
+  std::string key;  // "" when none
   bool has_key = false;
   std::string input = "null";  // JSON
   std::string previous;
@@ -77,7 +77,8 @@ struct History {
 
 // Decodes the events of $wf-<id> in order. Corruption names the stream and
 // the version of a record that does not decode.
-Result<History> decode_history(std::string_view stream, const std::vector<store::StoredEvent>& events);
+Result<History> decode_history(std::string_view stream,
+                               const std::vector<store::StoredEvent>& events);
 
 // A record event for `stream`, with JSON `data`.
 EventPtr make_record(std::string_view stream, std::string_view type, std::string_view correlation,

@@ -45,16 +45,16 @@ class Registry;
 namespace chorus::workflows {
 
 struct WorkflowServices {
-  boost::asio::io_context* io = nullptr;       // required
-  bus::EventBus* bus = nullptr;                // required
-  store::EventStore* store = nullptr;          // required (histories live there)
-  discovery::Registry* registry = nullptr;     // optional: ctx:request_capability
+  boost::asio::io_context* io = nullptr;    // required
+  bus::EventBus* bus = nullptr;             // required
+  store::EventStore* store = nullptr;       // required (histories live there)
+  discovery::Registry* registry = nullptr;  // optional: ctx:request_capability
 };
 
 struct WorkflowStats {
   uint64_t started = 0, completed = 0, failed = 0, compensated = 0, continued = 0;
   uint64_t diverged = 0, suspended = 0, refused_by_key = 0, replayed = 0;
-  uint64_t open = 0;  // instances in memory (running, waiting or suspended)
+  uint64_t open = 0;      // instances in memory (running, waiting or suspended)
   uint64_t versions = 0;  // engine Lua states
 };
 

@@ -165,8 +165,9 @@ end}
   CHECK(life->stored("nap.after") == 1);
 }
 
-TEST_CASE("workflows: now, uuid, random, patched, history_size and set_status replay their "
-          "recorded results") {
+TEST_CASE(
+    "workflows: now, uuid, random, patched, history_size and set_status replay their "
+    "recorded results") {
   WfWorld w;
   w.write("rec.lua", R"LUA(
 chorus.workflow{name = "rec", on = "rec.start", run = function(ctx, e)
@@ -200,8 +201,9 @@ end}
   CHECK(field(page->events[0].event, "patched") == "true");
 }
 
-TEST_CASE("workflows: a saga whose third step fails compensates the two before, in reverse, "
-          "once each") {
+TEST_CASE(
+    "workflows: a saga whose third step fails compensates the two before, in reverse, "
+    "once each") {
   WfWorld w;
   w.write("saga.lua", R"LUA(
 chorus.workflow{name = "saga", on = "saga.start", run = function(ctx, e)
@@ -224,8 +226,7 @@ end}
   CHECK(field(undid.entries()[0].event, "step") == "b");
   CHECK(field(undid.entries()[1].event, "step") == "a");
   CHECK(field(comp.entries()[0].event, "error").find("step 'c' failed") != std::string::npos);
-  CHECK(field(comp.entries()[0].event, "error").find("device not responding") !=
-        std::string::npos);
+  CHECK(field(comp.entries()[0].event, "error").find("device not responding") != std::string::npos);
   life->engine().sync();
   CHECK(life->stored("saga.try") == 3);
   CHECK(life->stored("saga.undid") == 2);
@@ -260,7 +261,8 @@ TEST_CASE("workflows: non-deterministic calls inside run are refused with the ct
       {"os.clock()", "os.clock is not allowed inside a workflow: use ctx:now()"},
       {"math.random()", "math.random is not allowed inside a workflow: use ctx:random()"},
       {"chorus.now()", "chorus.now is not allowed inside a workflow: use ctx:now()"},
-      {"chorus.publish('x', {})", "chorus.publish is not allowed inside a workflow: use ctx:publish()"},
+      {"chorus.publish('x', {})",
+       "chorus.publish is not allowed inside a workflow: use ctx:publish()"},
   };
   std::string src;
   int i = 0;
@@ -282,8 +284,7 @@ TEST_CASE("workflows: non-deterministic calls inside run are refused with the ct
   for (auto [call, msg] : cases) {
     bool found = false;
     for (const auto& e : errors)
-      if (e.find(msg) != std::string::npos && e.find("det.lua:") != std::string::npos)
-        found = true;
+      if (e.find(msg) != std::string::npos && e.find("det.lua:") != std::string::npos) found = true;
     INFO(call);
     CHECK(found);
   }
@@ -356,19 +357,20 @@ end}
   auto life = w.live({WfWorld::spec("req")});
   std::string key;
   std::mutex mu;
-  REQUIRE(life->bus()
-              .subscribe("calc.request",
-                         [&](const EventPtr& e) {
-                           {
-                             std::lock_guard l(mu);
-                             key = std::string(e->find_metadata("idempotencykey").value_or(""));
-                           }
-                           return life->bus().reply(
-                               *e, std::move(EventBuilder("calc.result")
-                                                 .source("calc")
-                                                 .data(R"({"result":6})")));
-                         })
-              .ok());
+  REQUIRE(
+      life->bus()
+          .subscribe(
+              "calc.request",
+              [&](const EventPtr& e) {
+                {
+                  std::lock_guard l(mu);
+                  key = std::string(e->find_metadata("idempotencykey").value_or(""));
+                }
+                return life->bus().reply(
+                    *e,
+                    std::move(EventBuilder("calc.result").source("calc").data(R"({"result":6})")));
+              })
+          .ok());
   Recorder& result = life->record("req.result");
   life->publish("req.start");
   REQUIRE(result.wait_count(1));

@@ -60,8 +60,8 @@ class WfLife {
     REQUIRE(s.ok());
     store_ = std::move(*s);
     bus_ = std::make_unique<bus::EventBus>(io_.io);
-    REQUIRE(bus_->set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store_), persist)
-                .ok());
+    REQUIRE(
+        bus_->set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store_), persist).ok());
     catalog_ = std::make_shared<workflows::Catalog>();
     lua::ScriptHostOptions o;
     o.folder = folder;
@@ -115,10 +115,13 @@ class WfLife {
     Recorder* r = recorders_.back().get();
     bus::SubscribeOptions o;
     o.observe_all = true;
-    auto id = bus_->subscribe(pattern, [r](const EventPtr& e) {
-      r->add(e);
-      return Status::OK();
-    }, o);
+    auto id = bus_->subscribe(
+        pattern,
+        [r](const EventPtr& e) {
+          r->add(e);
+          return Status::OK();
+        },
+        o);
     REQUIRE(id.ok());
     taps_.push_back(*id);
     return *r;
