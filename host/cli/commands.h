@@ -74,4 +74,15 @@ int cmd_store_events(const StoreEventsOptions& options);
 int cmd_store_export(const StoreExportOptions& options);
 int cmd_store_import(const StoreImportOptions& options);
 
+// ---- `chorus workflows ...` (workflows_cmd.cpp, docs/cli.md "workflows") ----
+
+struct WorkflowsOptions {
+  StoreLocation where;
+  std::string id;    // show, history: an instance id or a unique prefix
+  bool all = false;  // list: ended instances too
+};
+int cmd_workflows_list(const WorkflowsOptions& options);
+int cmd_workflows_show(const WorkflowsOptions& options);
+int cmd_workflows_history(const WorkflowsOptions& options);
+
 }  // namespace chorus::cli

@@ -113,6 +113,23 @@ TEST_CASE(
     REQUIRE(p.wait_exit(10s));
   }
   CHECK(count_ended(dir) == 0);
+  // While it is down, the command line shows where the instance waits.
+  RunResult list = run_command({kChorus, "workflows", "list", "--data-dir", dir.file("data")});
+  INFO(list.err);
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find(" two ") != std::string::npos);
+  CHECK(list.out.find("waits: await 'two.second' (seq 4) at " + dir.file("scripts/two.lua") +
+                      ":6") != std::string::npos);
+  const std::string id = list.out.substr(0, 36);
+  RunResult hist = run_command(
+      {kChorus, "workflows", "history", id.substr(0, 8), "--data-dir", dir.file("data")});
+  REQUIRE(hist.exit_code == 0);
+  CHECK(hist.out.find("v1 wf.started") != std::string::npos);
+  CHECK(hist.out.find("wf.command seq 1 publish 'two.a' at " + dir.file("scripts/two.lua") +
+                      ":3") != std::string::npos);
+  RunResult show = run_command({kChorus, "workflows", "show", id, "--data-dir", dir.file("data")});
+  REQUIRE(show.exit_code == 0);
+  CHECK(show.out.find("status       running") != std::string::npos);
   Subprocess p(
       {kChorus, "run", config_for(dir, "    two: {}\n    driver: {config: {finish: true}}\n")});
   INFO(p.err());
