@@ -80,9 +80,13 @@ struct WorkflowsOptions {
   StoreLocation where;
   std::string id;    // show, history: an instance id or a unique prefix
   bool all = false;  // list: ended instances too
+  std::string name;  // upgrade: the workflow
 };
 int cmd_workflows_list(const WorkflowsOptions& options);
 int cmd_workflows_show(const WorkflowsOptions& options);
 int cmd_workflows_history(const WorkflowsOptions& options);
+// Takes the data-dir lock (a stopped host): moves NAME's open instances to
+// the current source where their history replays cleanly.
+int cmd_workflows_upgrade(const WorkflowsOptions& options);
 
 }  // namespace chorus::cli

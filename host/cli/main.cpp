@@ -130,6 +130,12 @@ int main(int argc, char** argv) {
   wf_history->add_option("id", wf_opts.id, "Instance id (or a unique prefix)")->required();
   add_location(wf_history, wf_opts.where);
 
+  auto* wf_upgrade = wf_app->add_subcommand(
+      "upgrade", "Move NAME's open instances to the current source where they replay cleanly.");
+  wf_upgrade->add_option("name", wf_opts.name, "Workflow name")->required();
+  add_location(wf_upgrade, wf_opts.where);
+  wf_upgrade->footer("Takes the data-dir lock: stop the host first.\n");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -154,5 +160,6 @@ int main(int argc, char** argv) {
   if (wf_list->parsed()) return cmd_workflows_list(wf_opts);
   if (wf_show->parsed()) return cmd_workflows_show(wf_opts);
   if (wf_history->parsed()) return cmd_workflows_history(wf_opts);
+  if (wf_upgrade->parsed()) return cmd_workflows_upgrade(wf_opts);
   return kExitUsage;
 }

@@ -8,9 +8,11 @@
 #include "cli/commands.h"
 #include "cli/load_config.h"
 #include "core/time_format.h"
+#include "runtime/data_dir.h"
 #include "runtime/options_from_config.h"
 #include "store/event_store.h"
 #include "workflows/history_reader.h"
+#include "workflows/upgrade.h"
 
 namespace chorus::cli {
 namespace {
@@ -75,6 +77,45 @@ int cmd_workflows_history(const WorkflowsOptions& options) {
   if (!h.ok()) return fail(h.error());
   for (const auto& r : *h)
     fmt::print("{}\n", workflows::describe_record(r));
+  return kExitOk;
+}
+
+int cmd_workflows_upgrade(const WorkflowsOptions& options) {
+  auto cfg = load_config_or_report(options.where.config_path, "nothing upgraded");
+  if (!cfg) return kExitFailure;
+  const std::string data_dir =
+      options.where.data_dir.empty() ? cfg->host.data_dir : options.where.data_dir;
+  auto lock = runtime::DataDirLock::acquire(data_dir);
+  if (!lock.ok())
+    return fail(Status(lock.error().code(),
+                       fmt::format("upgrade: {}; stop the host first (the live upgrade comes "
+                                   "with the admin API)",
+                                   lock.error().message())));
+  store::StoreOptions so = runtime::store_options_from(*cfg, data_dir);
+  so.retention.clear();
+  auto opened = store::EventStore::open(so);
+  if (!opened.ok()) return fail(opened.error());
+  auto r =
+      workflows::upgrade_instances(**opened, runtime::scripts_options_from(*cfg), options.name);
+  if (!r.ok()) return fail(r.error());
+  size_t moved = 0, pinned = 0;
+  for (const auto& o : *r) {
+    switch (o.result) {
+      case workflows::UpgradeOutcome::Result::kUpgraded:
+        ++moved;
+        fmt::print("{}: upgraded from {} to {}\n", o.instance, o.from, o.to);
+        break;
+      case workflows::UpgradeOutcome::Result::kAlreadyCurrent:
+        fmt::print("{}: already on {}\n", o.instance, o.to);
+        break;
+      case workflows::UpgradeOutcome::Result::kPinned:
+        ++pinned;
+        fmt::print("{}: stays on {}: {}\n", o.instance, o.from, o.why);
+        break;
+    }
+  }
+  fmt::print("{}: {} instance(s) upgraded, {} pinned, {} open in all\n", options.name, moved,
+             pinned, r->size());
   return kExitOk;
 }
 

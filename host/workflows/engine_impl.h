@@ -91,6 +91,12 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   std::mt19937_64 rng{std::random_device{}()};
   uint64_t next_token = 1;
   bool stopping = false;
+  // Dry replay (upgrade checks): commands never run live; the first one
+  // without a completed record ends the run (dry_reached_end), a mismatch
+  // is kept in dry_mismatch; nothing is written.
+  bool dry_run = false;
+  bool dry_reached_end = false;
+  std::string dry_mismatch;
 
   std::atomic<uint64_t> n_started{0}, n_completed{0}, n_failed{0}, n_compensated{0}, n_continued{0},
       n_diverged{0}, n_suspended{0}, n_refused_by_key{0}, n_replayed{0}, n_open{0}, n_versions{0};
@@ -113,6 +119,9 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   // The state of a version, loading it when needed; null with `error` set.
   EngineState* version_for(const VersionSource& src, Status* error);
   void begin_run(Instance& in);
+  // Builds ctx and starts run(ctx, trigger); null result when the version
+  // lacks the workflow (suspends it unless dry).
+  std::optional<lua::CallResult> start_coroutine(Instance& in);
   void resume(Instance& in, const lua::Pusher& push);
   void handle(Instance& in, const lua::CallResult& r);
   // Appends a record to the instance's stream (asynchronously, in order).

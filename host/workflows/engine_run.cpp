@@ -45,12 +45,17 @@ const Recorded* EngineImpl::begin_command(lua_State* L, Instance& in, std::strin
                                           std::string_view key, uint32_t& seq, std::string& at) {
   at = script_location(L);
   seq = in.next_seq++;
-  if (seq > in.max_recorded) return nullptr;
-  auto it = in.history.find(seq);
+  auto it = seq > in.max_recorded ? in.history.end() : in.history.find(seq);
+  if (it != in.history.end() && (it->second.kind != kind || it->second.key != key))
+    diverge(L, in, seq, &it->second, kind, key, at);
+  if (dry_run && (it == in.history.end() || !it->second.completed)) {
+    // The history is replayed up to here: what follows would run live.
+    dry_reached_end = true;
+    in.stopped = true;
+    luaL_error(L, "dry replay: end of the history at seq %d", static_cast<int>(seq));
+  }
   if (it == in.history.end()) return nullptr;
-  const Recorded& r = it->second;
-  if (r.kind != kind || r.key != key) diverge(L, in, seq, &r, kind, key, at);
-  return &r;
+  return &it->second;
 }
 
 void EngineImpl::append_record(Instance& in, std::string_view type, std::string data) {
@@ -118,14 +123,21 @@ void EngineImpl::publish_live(Instance& in, uint32_t seq, const std::string& at,
 }
 
 void EngineImpl::begin_run(Instance& in) {
+  auto r = start_coroutine(in);
+  if (r) handle(in, *r);
+}
+
+std::optional<lua::CallResult> EngineImpl::start_coroutine(Instance& in) {
   EngineState& st = *in.state;
   const EngineState::Fns* fns = st.find(in.started.workflow);
   if (!fns) {
-    suspend(in, "error",
-            fmt::format("script {} (version {}) defines no workflow '{}'", st.source().path,
-                        st.source().hash, in.started.workflow),
-            0);
-    return;
+    const std::string msg = fmt::format("script {} (version {}) defines no workflow '{}'",
+                                        st.source().path, st.source().hash, in.started.workflow);
+    if (dry_run)
+      dry_mismatch = msg;
+    else
+      suspend(in, "error", msg, 0);
+    return std::nullopt;
   }
   in.phase = Phase::kRunning;
   lua_State* L = st.L();
@@ -162,7 +174,7 @@ void EngineImpl::begin_run(Instance& in) {
         if (!lua::push_json(co, trigger, &e)) lua_pushnil(co);
         return 3;
       });
-  handle(in, r);
+  return r;
 }
 
 void EngineImpl::resume(Instance& in, const lua::Pusher& push) {
@@ -340,6 +352,11 @@ void EngineImpl::diverge(lua_State* L, Instance& in, uint32_t seq, const Recorde
       "move)",
       in.started.workflow, in.id, seq, expected->kind, expected->key, expected->at, kind, key, at,
       in.started.workflow);
+  if (dry_run) {
+    dry_mismatch = msg;
+    in.stopped = true;
+    luaL_error(L, "%s", msg.c_str());
+  }
   n_diverged.fetch_add(1, std::memory_order_relaxed);
   suspend(in, "diverged", msg, seq);
   luaL_error(L, "%s", msg.c_str());

@@ -4,7 +4,10 @@
 #include <rapidjson/document.h>
 
 #include "wf_test_util.h"
+#include <fmt/core.h>
+
 #include "workflows/history_records.h"
+#include "workflows/upgrade.h"
 
 using namespace chorus;
 using namespace chorus::test;
@@ -449,4 +452,66 @@ end}
   CHECK(life->engine().stats().continued == 2);
   life->engine().sync();
   CHECK(life->stored("loop.tick") == 3);
+}
+
+TEST_CASE("workflows: upgrade moves only the instances whose history replays cleanly") {
+  WfWorld w;
+  auto version = [](const char* y_type, const char* tag) {
+    return fmt::format(R"(chorus.workflow{{name = "up", on = "up.start", run = function(ctx, e)
+  if e.data.kind == "x" then
+    ctx:publish("up.x", {{}})
+  else
+    ctx:publish("{}", {{}})
+  end
+  ctx:await("up.go")
+  ctx:publish("up.after", {{v = "{}"}})
+end}}
+)",
+                       y_type, tag);
+  };
+  w.write("up.lua", version("up.y", "one"));
+  {
+    auto life = w.live({WfWorld::spec("up")});
+    Recorder& s = life->record("workflow.started");
+    life->publish("up.start", R"({"kind":"x"})");
+    life->publish("up.start", R"({"kind":"y"})");
+    REQUIRE(s.wait_count(2));
+    life->engine().sync();
+  }
+  w.write("up.lua", version("up.z", "two"));
+  {
+    store::StoreOptions so;
+    so.path = w.store_path();
+    auto st = store::EventStore::open(so);
+    REQUIRE(st.ok());
+    lua::ScriptHostOptions o;
+    o.folder = w.folder();
+    o.scripts.push_back(WfWorld::spec("up"));
+    auto r = workflows::upgrade_instances(**st, o, "up");
+    INFO(r.status().to_string());
+    REQUIRE(r.ok());
+    REQUIRE(r->size() == 2);
+    int upgraded = 0, pinned = 0;
+    for (const auto& u : *r) {
+      if (u.result == workflows::UpgradeOutcome::Result::kUpgraded) ++upgraded;
+      if (u.result == workflows::UpgradeOutcome::Result::kPinned) {
+        ++pinned;
+        CHECK(u.why.find("seq 1") != std::string::npos);
+        CHECK(u.why.find("history has publish 'up.y' at ") != std::string::npos);
+        CHECK(u.why.find("publish 'up.z' at ") != std::string::npos);
+        CHECK(u.why.find("up.lua:5") != std::string::npos);
+      }
+    }
+    CHECK(upgraded == 1);
+    CHECK(pinned == 1);
+  }
+  auto life = w.live({WfWorld::spec("up")});
+  Recorder& after = life->record("up.after");
+  life->publish("up.go");
+  REQUIRE(after.wait_count(2));
+  std::set<std::string> vs;
+  for (const auto& e : after.entries())
+    vs.insert(field(e.event, "v"));
+  CHECK(vs == std::set<std::string>{"one", "two"});  // the pinned one kept the old source
+  CHECK(life->engine().stats().diverged == 0);
 }
