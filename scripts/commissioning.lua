@@ -48,7 +48,8 @@ chorus.workflow{
     ctx:step{name = "test", action = function()
       local r = ask(ctx, "equipment.test", "equipment.tested", id, {equipment_id = id})
       if not r.data.ok then
-        error("equipment " .. id .. " failed its test: " .. tostring(r.data.reason or "no reason"), 0)
+        local why = tostring(r.data.reason or "no reason")
+        error("equipment " .. id .. " failed its test: " .. why, 0)
       end
       return r.data
     end}

@@ -38,7 +38,8 @@ chorus.workflow{
 
     ctx:step{name = "confirm", action = function()
       if total > limit then
-        error(string.format("order %s: total %.2f is above the limit %.2f", o.order_id, total, limit), 0)
+        error(string.format("order %s: total %.2f is above the limit %.2f",
+                            o.order_id, total, limit), 0)
       end
       ctx:publish("order.confirmed", {order_id = o.order_id, total = total})
       return true

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
@@ -85,6 +86,9 @@ struct WorkflowsOptions {
 int cmd_workflows_list(const WorkflowsOptions& options);
 int cmd_workflows_show(const WorkflowsOptions& options);
 int cmd_workflows_history(const WorkflowsOptions& options);
+// `chorus test [PATH...]` (workflows/test_runner.h): *_test.lua files.
+int cmd_test(const std::vector<std::string>& paths);
+
 // Takes the data-dir lock (a stopped host): moves NAME's open instances to
 // the current source where their history replays cleanly.
 int cmd_workflows_upgrade(const WorkflowsOptions& options);

@@ -136,6 +136,11 @@ int main(int argc, char** argv) {
   add_location(wf_upgrade, wf_opts.where);
   wf_upgrade->footer("Takes the data-dir lock: stop the host first.\n");
 
+  std::vector<std::string> test_paths;
+  auto* test_app = app.add_subcommand(
+      "test", "Run *_test.lua files against the workflow scripts (virtual clock, fresh store).");
+  test_app->add_option("paths", test_paths, "Test files or folders (default: scripts)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -161,5 +166,6 @@ int main(int argc, char** argv) {
   if (wf_show->parsed()) return cmd_workflows_show(wf_opts);
   if (wf_history->parsed()) return cmd_workflows_history(wf_opts);
   if (wf_upgrade->parsed()) return cmd_workflows_upgrade(wf_opts);
+  if (test_app->parsed()) return cmd_test(test_paths);
   return kExitUsage;
 }

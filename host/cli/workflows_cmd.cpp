@@ -7,11 +7,13 @@
 
 #include "cli/commands.h"
 #include "cli/load_config.h"
+#include "core/log.h"
 #include "core/time_format.h"
 #include "runtime/data_dir.h"
 #include "runtime/options_from_config.h"
 #include "store/event_store.h"
 #include "workflows/history_reader.h"
+#include "workflows/test_runner.h"
 #include "workflows/upgrade.h"
 
 namespace chorus::cli {
@@ -78,6 +80,24 @@ int cmd_workflows_history(const WorkflowsOptions& options) {
   for (const auto& r : *h)
     fmt::print("{}\n", workflows::describe_record(r));
   return kExitOk;
+}
+
+int cmd_test(const std::vector<std::string>& paths) {
+  // The test hosts' own lines (scripts loaded, stores created) would drown
+  // the results: warnings and errors only.
+  log::configure(spdlog::level::warn, log::Format::kText);
+  const std::vector<std::string> where =
+      paths.empty() ? std::vector<std::string>{"scripts"} : paths;
+  const auto sum = workflows::run_test_files(where, [](std::string_view line) {
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  });
+  fmt::print("{} test file(s): {} passed, {} failed\n", sum.files, sum.passed, sum.failed);
+  if (sum.files == 0) {
+    fmt::print(stderr, "chorus: no *_test.lua files found\n");
+    return kExitFailure;
+  }
+  return sum.failed == 0 ? kExitOk : kExitFailure;
 }
 
 int cmd_workflows_upgrade(const WorkflowsOptions& options) {

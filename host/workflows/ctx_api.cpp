@@ -36,8 +36,8 @@ std::string encode_arg(lua_State* L, int index, const char* fn) {
   return out;
 }
 
-int64_t now_ms() {
-  return wall_clock_ns() / 1'000'000;
+int64_t now_ms(const EngineImpl& e) {
+  return e.now_ns() / 1'000'000;
 }
 
 // A waiting command's wait: the ticket to resume with.
@@ -53,7 +53,7 @@ int ctx_now(lua_State* L) {
   std::string at;
   if (const Recorded* r = e.begin_command(L, in, "now", "", seq, at))
     return push_json_or_raise(L, r->result);
-  const int64_t ms = now_ms();
+  const int64_t ms = now_ms(e);
   e.record_command(in, seq, "now", "", at, std::to_string(ms));
   lua_pushnumber(L, static_cast<lua_Number>(ms));
   return 1;
@@ -199,7 +199,7 @@ int ctx_sleep(lua_State* L) {
   std::string at;
   const Recorded* r = e.begin_command(L, in, "sleep", key, seq, at);
   if (r && r->completed) return 0;
-  int64_t deadline = r ? r->deadline_ns : wall_clock_ns() + static_cast<int64_t>(ms * 1e6);
+  int64_t deadline = r ? r->deadline_ns : e.now_ns() + static_cast<int64_t>(ms * 1e6);
   if (!r) e.record_scheduled(in, seq, "sleep", key, at, deadline, 0);
   in.wait.kind = "sleep";
   in.wait.seq = seq;
@@ -239,7 +239,7 @@ int request_common(lua_State* L, bool capability) {
     in.cause_id = json_string_field(r->result, "id");
     return push_json_or_raise(L, r->result);
   }
-  const int64_t deadline = r ? r->deadline_ns : wall_clock_ns() + timeout_ms * 1'000'000;
+  const int64_t deadline = r ? r->deadline_ns : e.now_ns() + timeout_ms * 1'000'000;
   if (!r) e.record_scheduled(in, seq, kind, target, at, deadline, 0);
   e.send_request(in, seq, capability ? target : "", type, data, deadline);
   hold(in, t);
@@ -294,7 +294,7 @@ int ctx_await_begin(lua_State* L) {
   if (r) {
     e.arm_await(in, seq, pattern, r->deadline_ns, r->from_seq);
   } else {
-    const int64_t deadline = timeout_ms ? wall_clock_ns() + timeout_ms * 1'000'000 : 0;
+    const int64_t deadline = timeout_ms ? e.now_ns() + timeout_ms * 1'000'000 : 0;
     const uint64_t from = e.services.store->durable_seq() + 1;
     e.record_scheduled(in, seq, "await", pattern, at, deadline, from);
     e.arm_await(in, seq, pattern, deadline, 0);

@@ -328,6 +328,27 @@ void WorkflowEngine::sync() {
   done.get_future().wait();
 }
 
+bool WorkflowEngine::fire_next_timer() {
+  std::promise<bool> done;
+  boost::asio::post(impl_->strand, [&] {
+    EngineImpl& m = *impl_;
+    while (!m.virtual_timers.empty()) {
+      auto it = m.virtual_timers.begin();
+      const int64_t deadline = it->first;
+      auto [id, token] = it->second;
+      m.virtual_timers.erase(it);
+      auto in = m.instances.find(id);
+      if (in == m.instances.end() || in->second->wait.token != token) continue;  // stale
+      if (deadline > m.now_ns()) m.clock_offset_ns += deadline - m.now_ns();
+      m.on_timer(id, token);
+      done.set_value(true);
+      return;
+    }
+    done.set_value(false);
+  });
+  return done.get_future().get();
+}
+
 WorkflowStats WorkflowEngine::stats() const {
   const EngineImpl& m = *impl_;
   WorkflowStats s;

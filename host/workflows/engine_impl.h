@@ -97,6 +97,11 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   bool dry_run = false;
   bool dry_reached_end = false;
   std::string dry_mismatch;
+  // Virtual time: the clock's offset from the wall clock, and the pending
+  // timers by deadline (instance id, token).
+  int64_t clock_offset_ns = 0;
+  std::multimap<int64_t, std::pair<std::string, uint64_t>> virtual_timers;
+  int64_t now_ns() const;
 
   std::atomic<uint64_t> n_started{0}, n_completed{0}, n_failed{0}, n_compensated{0}, n_continued{0},
       n_diverged{0}, n_suspended{0}, n_refused_by_key{0}, n_replayed{0}, n_open{0}, n_versions{0};

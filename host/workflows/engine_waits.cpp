@@ -13,10 +13,18 @@
 
 namespace chorus::workflows {
 
+int64_t EngineImpl::now_ns() const {
+  return wall_clock_ns() + clock_offset_ns;
+}
+
 void EngineImpl::arm_timer(Instance& in, int64_t deadline_ns) {
   in.wait.token = next_token++;
+  if (options.virtual_time) {
+    virtual_timers.emplace(deadline_ns, std::make_pair(in.id, in.wait.token));
+    return;
+  }
   in.wait.timer = std::make_unique<boost::asio::steady_timer>(*services.io);
-  const int64_t left = std::max<int64_t>(0, deadline_ns - wall_clock_ns());
+  const int64_t left = std::max<int64_t>(0, deadline_ns - now_ns());
   in.wait.timer->expires_after(std::chrono::nanoseconds(left));
   in.wait.timer->async_wait([w = weak_from_this(), id = in.id,
                              token = in.wait.token](const boost::system::error_code& ec) {
@@ -159,11 +167,12 @@ void EngineImpl::send_request(Instance& in, uint32_t seq, const std::string& cap
     return;
   }
   const auto timeout =
-      std::chrono::milliseconds(std::max<int64_t>(1, (deadline_ns - wall_clock_ns()) / 1'000'000));
+      std::chrono::milliseconds(std::max<int64_t>(1, (deadline_ns - now_ns()) / 1'000'000));
   if (capability.empty()) {
     services.bus->request(*ev, timeout, std::move(done));
   } else if (!services.registry) {
-    done(Status::Unavailable("ctx:request_capability: this host has no discovery registry"));
+    // No discovery (`chorus test`): a plain request of the request's type.
+    services.bus->request(*ev, timeout, std::move(done));
   } else {
     discovery::RequestOptions o;
     o.timeout = timeout;

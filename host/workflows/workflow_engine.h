@@ -82,6 +82,9 @@ class WorkflowEngine {
   // Blocks until the engine's strand has run everything posted before this
   // call (for tests and benchmarks; not from the strand).
   void sync();
+  // Virtual time only: fires the earliest pending timer at once, moving the
+  // engine's clock to its deadline. False when no timer is pending.
+  bool fire_next_timer();
 
  private:
   std::shared_ptr<EngineImpl> impl_;

@@ -19,6 +19,9 @@ struct WorkflowOptions {
   // The scripts folder (require's boundary for versions whose script is no
   // longer configured).
   std::string scripts_folder = "./scripts";
+  // `chorus test`: timers do not run on the wall clock; the harness fires
+  // them (WorkflowEngine::fire_next_timer), moving the engine's clock.
+  bool virtual_time = false;
 
   friend bool operator==(const WorkflowOptions&, const WorkflowOptions&) = default;
 };

@@ -178,3 +178,24 @@ TEST_CASE("e2e: the commissioning saga killed between configure and test compens
   CHECK(*code == 0);
   CHECK(count_stored(dir, "equipment.deconfigure") == 1);
 }
+
+TEST_CASE("e2e: chorus test runs the example workflow tests and names a failing line") {
+  RunResult r = run_command({kChorus, "test", kSource + "/scripts"}, 120s);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find(" failed") != std::string::npos);
+  CHECK(r.out.find(", 0 failed") != std::string::npos);
+  TempDir dir;
+  std::ifstream in(kSource + "/scripts/approval.lua");
+  std::stringstream text;
+  text << in.rdbuf();
+  dir.write("approval.lua", text.str());
+  dir.write("bad_test.lua",
+            "test('fails', function(h)\n  h:load('approval.lua')\n"
+            "  h:publish('approval.requested', {request_id = 'r-1'})\n"
+            "  h:expect_published('approval.done')\nend)\n");
+  RunResult bad = run_command({kChorus, "test", dir.file("bad_test.lua")}, 60s);
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("FAIL " + dir.file("bad_test.lua") + ": fails: " + dir.file("bad_test.lua") +
+                     ":4: expected approval.done") != std::string::npos);
+}
