@@ -262,6 +262,7 @@ workflows::WorkflowOptions workflows_options_from(const config::Config& config) 
   workflows::WorkflowOptions o;
   o.scripts_folder = config.scripts.folder;
   o.memory_bytes = config.scripts.memory_limit;
+  o.persist = config.store.persist;
   return o;
 }
 

@@ -10,6 +10,7 @@
 #include <rapidjson/writer.h>
 
 #include "core/clock.h"
+#include "core/topic.h"
 #include "lua/lua_json.h"
 #include "store/event_store.h"
 #include "workflows/engine_impl.h"
@@ -118,14 +119,60 @@ void EngineImpl::on_definition(const Definition& d) {
   auto it = triggers.find(d.name);
   if (it != triggers.end() && it->second.patterns == d.patterns) return;
   if (it != triggers.end()) {
-    (void)services.bus->unsubscribe(it->second.id);
+    if (it->second.id) (void)services.bus->unsubscribe(it->second.id);
     triggers.erase(it);
+  }
+  // Persistent trigger types: a durable consumer group, so that triggers
+  // stored while the host was down start their instances now. The handler
+  // waits (on the group's own thread) until the start is recorded, so the
+  // ack never precedes it.
+  std::vector<std::string> ephemeral;
+  for (const std::string& p : d.patterns) {
+    if (!persistent(p)) {
+      ephemeral.push_back(p);
+      continue;
+    }
+    bus::DurableOptions dopt;
+    dopt.subscriber_id = fmt::format("workflow.{}.{}", d.name, durable_subs.size());
+    auto dsub = services.bus->subscribe_durable(
+        fmt::format("workflow.{}", d.name), p,
+        [w = weak_from_this(), name = d.name](const EventPtr& ev) -> Status {
+          auto self = w.lock();
+          if (!self || self->closing.load()) return Status::Unavailable("workflows: stopping");
+          auto done = std::make_shared<std::promise<void>>();
+          auto fut = done->get_future();
+          self->post([name, ev, done](EngineImpl& e) {
+            e.on_trigger(name, ev, [done] { done->set_value(); });
+          });
+          self.reset();
+          // Bounded: a stopping engine may never run the start.
+          if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+            return Status::Timeout("workflows: the start was not recorded in time");
+          return Status::OK();
+        },
+        dopt);
+    if (!dsub.ok()) {
+      workflows_log().warn("workflow {}: durable trigger '{}': {}; using an ephemeral one", d.name,
+                           p, dsub.error().message());
+      ephemeral.push_back(p);
+      continue;
+    }
+    std::lock_guard l(durable_mu);
+    durable_subs.push_back(*dsub);
+  }
+  TriggerSub ts;
+  ts.patterns = d.patterns;
+  if (ephemeral.empty()) {
+    triggers[d.name] = ts;
+    workflows_log().info("workflow {} defined at {} (version {}), durable triggers {}", d.name,
+                         d.at, d.hash, fmt::format("{}", fmt::join(d.patterns, ", ")));
+    return;
   }
   bus::SubscribeOptions o;
   o.subscriber_id = fmt::format("workflow.{}", d.name);
   o.mode = bus::DeliveryMode::kInline;
   auto sub = services.bus->subscribe(
-      d.patterns,
+      ephemeral,
       [w = weak_from_this(), name = d.name](const EventPtr& ev) {
         if (auto self = w.lock()) self->post([name, ev](EngineImpl& e) { e.on_trigger(name, ev); });
         return Status::OK();
@@ -136,12 +183,29 @@ void EngineImpl::on_definition(const Definition& d) {
                           sub.error().message());
     return;
   }
-  triggers[d.name] = TriggerSub{*sub, d.patterns};
+  ts.id = *sub;
+  triggers[d.name] = ts;
   workflows_log().info("workflow {} defined at {} (version {}), on {}", d.name, d.at, d.hash,
                        fmt::format("{}", fmt::join(d.patterns, ", ")));
 }
 
-void EngineImpl::on_trigger(const std::string& workflow, const EventPtr& ev) {
+bool EngineImpl::persistent(const std::string& pattern) const {
+  for (const std::string& p : options.persist) {
+    if (p == pattern || p == "**") return true;
+    if (!pattern_has_wildcards(pattern) && topic_matches(p, pattern)) return true;
+  }
+  return false;
+}
+
+void EngineImpl::on_trigger(const std::string& workflow, const EventPtr& ev,
+                            std::function<void()> done) {
+  // Runs `done` on every path that starts nothing.
+  struct Guard {
+    std::function<void()>* f;
+    ~Guard() {
+      if (f && *f) (*f)();
+    }
+  } guard{&done};
   if (stopping) return;
   auto d = catalog->find(workflow);
   if (!d) return;
@@ -180,13 +244,16 @@ void EngineImpl::on_trigger(const std::string& workflow, const EventPtr& ev) {
       }
     }
   }
-  start_instance(*d, *st, ev, std::move(key), has_key);
+  start_instance(*d, *st, ev, std::move(key), has_key, std::exchange(done, nullptr));
 }
 
 void EngineImpl::start_instance(const Definition& d, EngineState& st, const EventPtr& trigger,
-                                std::string key, bool has_key) {
+                                std::string key, bool has_key, std::function<void()> done) {
   const std::string id = instance_id_for(d.name, trigger->id());
-  if (instances.count(id)) return;  // a trigger seen twice
+  if (instances.count(id)) {  // a trigger seen twice
+    if (done) done();
+    return;
+  }
   auto owned = std::make_unique<Instance>();
   Instance& in = *owned;
   in.id = id;
@@ -229,11 +296,17 @@ void EngineImpl::start_instance(const Definition& d, EngineState& st, const Even
   const store::StreamAppend parts[] = {
       {in.stream, std::span<const EventPtr>(&started, 1), store::ExpectedVersion::no_stream()},
       {kInstancesStream, std::span<const EventPtr>(&index, 1), store::ExpectedVersion::any()}};
-  services.store->append_multi_async(parts, [w = weak_from_this(),
-                                             id](const store::MultiAppendResult& r) {
+  services.store->append_multi_async(parts, [w = weak_from_this(), id,
+                                             done](const store::MultiAppendResult& r) {
     auto self = w.lock();
     if (!self) return;
-    self->post([id, s = r.status](EngineImpl& e) {
+    self->post([id, s = r.status, done](EngineImpl& e) {
+      struct Signal {
+        const std::function<void()>& f;
+        ~Signal() {
+          if (f) f();
+        }
+      } signal{done};
       auto it = e.instances.find(id);
       if (it == e.instances.end()) return;
       Instance& in = *it->second;
@@ -296,6 +369,16 @@ Status WorkflowEngine::start() {
 void WorkflowEngine::stop() {
   EngineImpl& m = *impl_;
   if (m.catalog) m.catalog->set_listener(nullptr);
+  // Durable trigger handlers wait for the strand: unsubscribe them here,
+  // while the strand still runs.
+  m.closing.store(true);
+  std::vector<bus::SubscriptionId> durable;
+  {
+    std::lock_guard l(m.durable_mu);
+    durable.swap(m.durable_subs);
+  }
+  for (auto id : durable)
+    (void)m.services.bus->unsubscribe(id);
   std::promise<void> done;
   bool posted = false;
   if (m.services.io && !m.services.io->stopped()) {
@@ -303,7 +386,7 @@ void WorkflowEngine::stop() {
     boost::asio::post(m.strand, [&] {
       m.stopping = true;
       for (auto& [name, t] : m.triggers)
-        (void)m.services.bus->unsubscribe(t.id);
+        if (t.id) (void)m.services.bus->unsubscribe(t.id);
       m.triggers.clear();
       for (auto& [id, in] : m.instances)
         m.disarm(*in);

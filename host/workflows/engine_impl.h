@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -70,7 +72,7 @@ struct Instance {
 };
 
 struct TriggerSub {
-  bus::SubscriptionId id = 0;
+  bus::SubscriptionId id = 0;  // the ephemeral subscription (0: none)
   std::vector<std::string> patterns;
 };
 
@@ -87,6 +89,13 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   std::unordered_map<std::string, std::unique_ptr<Instance>> instances;
   std::map<std::pair<std::string, std::string>, std::string> keys;  // (workflow, key) -> id
   std::map<std::string, TriggerSub> triggers;
+  // Durable trigger subscriptions: unsubscribed by stop() from the calling
+  // thread before the strand stops (their handlers wait for the strand).
+  std::mutex durable_mu;
+  std::vector<bus::SubscriptionId> durable_subs;
+  std::atomic<bool> closing{false};
+  // Whether `pattern`'s events are stored (a persist pattern covers it).
+  bool persistent(const std::string& pattern) const;
   std::set<std::string> stored_sources;
   std::mt19937_64 rng{std::random_device{}()};
   uint64_t next_token = 1;
@@ -115,9 +124,12 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
 
   // ---- engine.cpp ----
   void on_definition(const Definition& d);
-  void on_trigger(const std::string& workflow, const EventPtr& ev);
+  // `done` (optional) runs on the strand once the trigger started an
+  // instance (its start record committed) or was refused.
+  void on_trigger(const std::string& workflow, const EventPtr& ev,
+                  std::function<void()> done = nullptr);
   void start_instance(const Definition& d, EngineState& st, const EventPtr& trigger,
-                      std::string key, bool has_key);
+                      std::string key, bool has_key, std::function<void()> done);
   void publish_lifecycle(const Instance& in, std::string_view type, std::string data);
 
   // ---- engine_run.cpp ----

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace chorus::workflows {
 
@@ -22,6 +23,11 @@ struct WorkflowOptions {
   // `chorus test`: timers do not run on the wall clock; the harness fires
   // them (WorkflowEngine::fire_next_timer), moving the engine's clock.
   bool virtual_time = false;
+  // The event types the bus persists (store.persist): a trigger pattern
+  // they cover is consumed through a durable subscription (consumer group
+  // `workflow.<name>`), so triggers stored while the host was down start
+  // their instances at the next start.
+  std::vector<std::string> persist;
 
   friend bool operator==(const WorkflowOptions&, const WorkflowOptions&) = default;
 };

@@ -327,6 +327,8 @@ end}
   auto idx = life->store().read_stream(workflows::kInstancesStream, 1);
   REQUIRE(idx.ok());
   const std::string id = field(idx->events[0].event, "instance");
+  // The suspension is recorded asynchronously: wait for its commit.
+  REQUIRE(spin_until([&] { return history_of(life->store(), id).status == "suspended"; }));
   const workflows::History h = history_of(life->store(), id);
   CHECK(h.status == "suspended");
   CHECK(h.error.find("instance " + id) != std::string::npos);
@@ -514,4 +516,19 @@ end}}
     vs.insert(field(e.event, "v"));
   CHECK(vs == std::set<std::string>{"one", "two"});  // the pinned one kept the old source
   CHECK(life->engine().stats().diverged == 0);
+}
+
+TEST_CASE("workflows: a persistent trigger stored while the workflow was not running starts "
+          "its instance at the next start") {
+  WfWorld w;
+  w.write("approval.lua", kApproval);
+  { auto life = w.live({WfWorld::spec("approval")}, {"approval.*"}); }  // creates the group
+  {
+    auto life = w.live({}, {"approval.*"});  // the workflow is not loaded
+    life->publish("approval.requested", R"({"request_id":"d-1"})");
+  }
+  auto life = w.live({WfWorld::spec("approval")}, {"approval.*"});
+  REQUIRE(life->wait_stats([](const auto& s) { return s.started == 1; }));
+  life->engine().sync();
+  REQUIRE(spin_until([&] { return life->stored("approval.pending") == 1; }));
 }

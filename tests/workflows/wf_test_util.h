@@ -51,7 +51,7 @@ class WfLife {
  public:
   WfLife(const std::string& store_path, const std::string& folder,
          std::vector<lua::ScriptSpec> scripts, std::vector<std::string> persist)
-      : io_(2) {
+      : io_(2), persist_(persist) {
     store::StoreOptions so;
     so.path = store_path;
     so.durability = store::Durability::kNone;
@@ -73,6 +73,7 @@ class WfLife {
     REQUIRE(scripts_->start().ok());
     workflows::WorkflowOptions wo;
     wo.request_timeout = std::chrono::milliseconds(5000);
+    wo.persist = persist_;
     engine_ = std::make_unique<workflows::WorkflowEngine>(
         wo, workflows::WorkflowServices{&io_.io, bus_.get(), store_.get(), nullptr}, catalog_);
     Status st = engine_->start();
@@ -138,6 +139,7 @@ class WfLife {
 
  private:
   WfIo io_;
+  std::vector<std::string> persist_;
   std::unique_ptr<store::EventStore> store_;
   std::unique_ptr<bus::EventBus> bus_;
   std::shared_ptr<workflows::Catalog> catalog_;
