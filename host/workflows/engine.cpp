@@ -296,11 +296,17 @@ void EngineImpl::start_instance(const Definition& d, EngineState& st, const Even
   const store::StreamAppend parts[] = {
       {in.stream, std::span<const EventPtr>(&started, 1), store::ExpectedVersion::no_stream()},
       {kInstancesStream, std::span<const EventPtr>(&index, 1), store::ExpectedVersion::any()}};
-  services.store->append_multi_async(parts, [w = weak_from_this(), id,
-                                             done](const store::MultiAppendResult& r) {
+  // A trigger from a durable group (done set) may be a redelivery: run only
+  // once the start is recorded (a Conflict means an earlier life started it).
+  // An ephemeral trigger runs at once: its records queue behind the start in
+  // the store's writer, so none can commit before it, and this saves a
+  // commit's wait per instance (docs/performance.md "Workflows").
+  const bool run_now = !done;
+  services.store->append_multi_async(parts, [w = weak_from_this(), id, done,
+                                             run_now](const store::MultiAppendResult& r) {
     auto self = w.lock();
     if (!self) return;
-    self->post([id, s = r.status, done](EngineImpl& e) {
+    self->post([id, s = r.status, done, run_now](EngineImpl& e) {
       struct Signal {
         const std::function<void()>& f;
         ~Signal() {
@@ -315,10 +321,14 @@ void EngineImpl::start_instance(const Definition& d, EngineState& st, const Even
           workflows_log().debug("workflow instance {} was started before", id);
         else
           workflows_log().error("workflow instance {}: recording its start: {}", id, s.message());
+        // Run already: its later records fail on their expected versions;
+        // nothing of it is stored.
+        in.stopped = true;
+        e.disarm(in);
         e.drop(id);
         return;
       }
-      if (e.stopping) return;
+      if (e.stopping && !run_now) return;
       e.n_started.fetch_add(1, std::memory_order_relaxed);
       rapidjson::StringBuffer sb;
       Writer w(sb);
@@ -332,9 +342,10 @@ void EngineImpl::start_instance(const Definition& d, EngineState& st, const Even
         w.Null();
       w.EndObject();
       e.publish_lifecycle(in, "workflow.started", std::string(sb.GetString(), sb.GetSize()));
-      e.begin_run(in);
+      if (!run_now) e.begin_run(in);
     });
   });
+  if (run_now) begin_run(in);
 }
 
 // ---- the facade ----
