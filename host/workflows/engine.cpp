@@ -250,7 +250,10 @@ void EngineImpl::on_trigger(const std::string& workflow, const EventPtr& ev,
 void EngineImpl::start_instance(const Definition& d, EngineState& st, const EventPtr& trigger,
                                 std::string key, bool has_key, std::function<void()> done) {
   const std::string id = instance_id_for(d.name, trigger->id());
-  if (instances.count(id)) {  // a trigger seen twice
+  // A trigger seen twice: in this life (in memory), or in an earlier one
+  // (its history exists; one LMDB read). The engine is the streams' only
+  // writer (the data-dir lock), so nothing else can start it meanwhile.
+  if (instances.count(id) || services.store->stream_info(history_stream(id)).ok()) {
     if (done) done();
     return;
   }
