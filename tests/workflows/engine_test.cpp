@@ -1,11 +1,10 @@
 // The workflow engine with real LuaJIT and a real store: every ctx command
 // live and in replay, restarts in the middle of waits, sagas, determinism
 // refusals, divergence, keys and pinned versions (docs/workflows.md).
+#include <fmt/core.h>
 #include <rapidjson/document.h>
 
 #include "wf_test_util.h"
-#include <fmt/core.h>
-
 #include "workflows/history_records.h"
 #include "workflows/upgrade.h"
 
@@ -518,8 +517,9 @@ end}}
   CHECK(life->engine().stats().diverged == 0);
 }
 
-TEST_CASE("workflows: a persistent trigger stored while the workflow was not running starts "
-          "its instance at the next start") {
+TEST_CASE(
+    "workflows: a persistent trigger stored while the workflow was not running starts "
+    "its instance at the next start") {
   WfWorld w;
   w.write("approval.lua", kApproval);
   { auto life = w.live({WfWorld::spec("approval")}, {"approval.*"}); }  // creates the group
@@ -531,4 +531,27 @@ TEST_CASE("workflows: a persistent trigger stored while the workflow was not run
   REQUIRE(life->wait_stats([](const auto& s) { return s.started == 1; }));
   life->engine().sync();
   REQUIRE(spin_until([&] { return life->stored("approval.pending") == 1; }));
+}
+
+TEST_CASE("workflows: a trigger delivered again after its instance ended starts nothing") {
+  WfWorld w;
+  w.write("approval.lua", kApproval);
+  auto trigger = EventBuilder("approval.requested").source("t").data(R"({"request_id":"x-1"})");
+  EventPtr ev = *trigger.build();
+  {
+    auto life = w.live({WfWorld::spec("approval")});
+    Recorder& done = life->record("workflow.completed");
+    Recorder& pending = life->record("approval.pending");
+    REQUIRE(life->bus().publish(ev).ok());
+    REQUIRE(pending.wait_count(1));  // the await is armed before its pending is delivered
+    life->publish("approval.granted", R"({"request_id":"x-1","by":"z"})");
+    REQUIRE(done.wait_count(1));
+  }
+  auto life = w.live({WfWorld::spec("approval")});
+  REQUIRE(life->bus().publish(ev).ok());  // the same id: a redelivery
+  life->engine().sync();
+  life->engine().sync();
+  CHECK(life->engine().stats().started == 0);
+  CHECK(life->engine().stats().open == 0);
+  CHECK(life->stored("approval.pending") == 1);
 }
