@@ -32,15 +32,16 @@ test: build lint-lua
 lint-lua: deps
 	luacheck --no-color -q scripts
 
-# AddressSanitizer + UndefinedBehaviorSanitizer build of everything, then every test.
+# AddressSanitizer + UndefinedBehaviorSanitizer build of everything but the
+# benchmarks (they build in `make test`), then every test.
 test-asan: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHORUS_SANITIZE=address,undefined
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHORUS_SANITIZE=address,undefined -DCHORUS_BUILD_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
 # ThreadSanitizer build of the concurrency-heavy test suites (a full TSan
 # build of everything does not fit CI's time).
-TSAN_TESTS ?= bus_tests store_tests discovery_tests integration_tests plugins_tests lua_tests workflows_tests
+TSAN_TESTS ?= bus_tests store_tests discovery_tests integration_tests plugins_tests lua_tests api_tests workflows_tests
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHORUS_SANITIZE=thread -DCHORUS_BUILD_BENCH=OFF
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)
@@ -56,7 +57,7 @@ bench: build
 # and CI) when a target finds a crash, leak, timeout or OOM, and prints the
 # artifact and the command that reproduces it. FUZZERS=cloudevent runs one.
 FUZZ_SECONDS ?= 30
-FUZZERS ?= event_record cloudevent cloudevent_data topic config store_value registry_record
+FUZZERS ?= event_record cloudevent cloudevent_data topic config store_value registry_record api_request
 fuzz:
 	@CHORUS_EXTRA_PACKAGES="clang libclang-rt-14-dev" ./.ci/install-deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

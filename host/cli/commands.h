@@ -1,6 +1,7 @@
 // The subcommands of the `chorus` executable. main.cpp parses arguments (with
 // CLI11, kept to that one file) and calls one of these. Each returns the
-// process exit code (see docs/cli.md): 0 success, 1 failure, 2 usage error.
+// process exit code (see docs/cli.md): 0 success, 1 failure, 2 usage error,
+// and for the commands that talk to a running host 3 not found, 4 unavailable.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,8 @@ namespace chorus::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotFound = 3;     // the host has no such thing (stream, dead letter, ...)
+inline constexpr int kExitUnavailable = 4;  // the host is not running (or not answering)
 
 struct RunOptions {
   std::string config_path;  // empty: built-in defaults

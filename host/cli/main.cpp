@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/live_commands.h"
 #include "runtime/version.h"
 
 namespace {
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "chorus " + chorus::runtime::version_string());
   app.footer(
       "Run 'chorus COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failure, 2 usage "
-      "error.\n");
+      "error, 3 not found, 4 host unavailable.\n");
 
   RunOptions run_opts;
   auto* run =
@@ -140,6 +141,85 @@ int main(int argc, char** argv) {
   auto* test_app = app.add_subcommand(
       "test", "Run *_test.lua files against the workflow scripts (virtual clock, fresh store).");
   test_app->add_option("paths", test_paths, "Test files or folders (default: scripts)");
+  // ---- live commands: a running host through its admin API (live_commands.h) ----
+  auto add_connect = [](CLI::App* cmd, Connect& c) {
+    cmd->add_option("--addr", c.addr,
+                    "The host's API, host:port (default: CHORUS_ADDR, else api.listen of "
+                    "--config, else 127.0.0.1:7070)");
+    cmd->add_option("--token", c.token,
+                    "Bearer token (default: CHORUS_TOKEN, else api.tokens of --config)");
+    cmd->add_option("-c,--config", c.config_path,
+                    "Host config to take api.listen and a token from");
+  };
+  auto add_event = [](CLI::App* cmd, EventFlags& e) {
+    cmd->add_option("type", e.type, "Event type, e.g. task.created")->required();
+    cmd->add_option("-d,--data", e.data, "Data: JSON (or text with a non-JSON --content-type)");
+    cmd->add_option("--data-file", e.data_file, "Read the data from a file (- for stdin)");
+    cmd->add_option("--content-type", e.content_type, "Media type of the data (application/json)");
+    cmd->add_option("--source", e.source, "Source (default: chorus-cli)");
+    cmd->add_option("--id", e.id, "Event id, a UUID (default: a new UUIDv7)");
+    cmd->add_option("--target", e.target, "Target agent (a directed event)");
+    cmd->add_option("--stream", e.stream, "Entity stream, e.g. order-42");
+    cmd->add_option("--correlation", e.correlation, "Correlation id (the operation)");
+    cmd->add_option("--causation", e.causation, "Causation id (the event that caused this)");
+    cmd->add_option("--priority", e.priority, "critical, high, normal (default) or low");
+    cmd->add_option("--meta", e.meta, "Metadata key=value (repeatable)");
+  };
+  PublishOptions publish_opts;
+  auto* publish = app.add_subcommand("publish", "Publish an event to a running host.");
+  add_event(publish, publish_opts.event);
+  add_connect(publish, publish_opts.connect);
+  publish->add_flag("--json", publish_opts.json, "Print the host's answer (ids, seqs)");
+  RequestOptions request_opts;
+  auto* request =
+      app.add_subcommand("request", "Send a request through a running host; print the reply.");
+  add_event(request, request_opts.event);
+  add_connect(request, request_opts.connect);
+  request->add_option("--timeout", request_opts.timeout,
+                      "How long to wait for the reply (default: the host's, 5s)");
+  request->add_flag("--json", request_opts.json, "Print the reply as a CloudEvent");
+  TailOptions tail_opts;
+  auto* tail = app.add_subcommand("tail", "Print a running host's events as they happen.");
+  tail->add_option("pattern", tail_opts.patterns, "Type patterns: task.*, order.**")->required();
+  add_connect(tail, tail_opts.connect);
+  tail->add_option("--count", tail_opts.count, "Stop after this many events");
+  tail->add_flag("--json", tail_opts.json, "One CloudEvents JSON object per line");
+  EventsOptions live_events_opts;
+  auto* live_events = app.add_subcommand(
+      "events", "Query a running host's stored events (offline: chorus store events).");
+  add_connect(live_events, live_events_opts.connect);
+  live_events->add_option("--type", live_events_opts.type, "Event type or pattern");
+  live_events->add_option("--correlation", live_events_opts.correlation, "Correlation id");
+  live_events->add_option("--stream", live_events_opts.stream, "Stream");
+  live_events->add_option("--since", live_events_opts.since, "From: RFC 3339, or ago: 15m, 2h");
+  live_events->add_option("--until", live_events_opts.until, "Before (same forms)");
+  live_events->add_option("--limit", live_events_opts.limit, "At most this many (default 100)");
+  live_events->add_flag("--backward", live_events_opts.backward, "Newest first");
+  live_events->add_option("--cursor", live_events_opts.cursor, "Continue a previous query");
+  live_events->add_flag("--json", live_events_opts.json, "Print the host's answer page");
+  TimelineOptions timeline_opts;
+  auto* timeline = app.add_subcommand(
+      "timeline", "Show one operation (a correlation id) as a tree of causes and effects.");
+  timeline->add_option("id", timeline_opts.correlation, "Correlation id")->required();
+  add_connect(timeline, timeline_opts.connect);
+  timeline->add_flag("--json", timeline_opts.json, "Print the host's answer");
+  DlqOptions dlq_opts;
+  auto* dlq =
+      app.add_subcommand("dlq", "List, show, replay and drop a running host's dead letters.");
+  dlq->require_subcommand(1);
+  auto* dlq_list = dlq->add_subcommand("list", "List dead letters, oldest first.");
+  dlq_list->add_option("--subscriber", dlq_opts.subscriber, "Only this subscriber's");
+  dlq_list->add_option("--limit", dlq_opts.limit, "At most this many (default 100)");
+  auto* dlq_show = dlq->add_subcommand("show", "Show one dead letter.");
+  auto* dlq_replay = dlq->add_subcommand("replay", "Deliver a dead letter again; it is removed.");
+  dlq_replay->add_option("--to", dlq_opts.to,
+                         "subscriber (the one that failed it, default) or all (publish again)");
+  auto* dlq_drop = dlq->add_subcommand("drop", "Remove a dead letter.");
+  for (CLI::App* cmd : {dlq_list, dlq_show, dlq_replay, dlq_drop}) {
+    if (cmd != dlq_list) cmd->add_option("id", dlq_opts.id, "Dead letter id")->required();
+    add_connect(cmd, dlq_opts.connect);
+    cmd->add_flag("--json", dlq_opts.json, "Print the host's answer");
+  }
 
   try {
     app.parse(argc, argv);
@@ -167,5 +247,17 @@ int main(int argc, char** argv) {
   if (wf_history->parsed()) return cmd_workflows_history(wf_opts);
   if (wf_upgrade->parsed()) return cmd_workflows_upgrade(wf_opts);
   if (test_app->parsed()) return cmd_test(test_paths);
+  if (publish->parsed()) return cmd_publish(publish_opts);
+  if (request->parsed()) return cmd_request(request_opts);
+  if (tail->parsed()) return cmd_tail(tail_opts);
+  if (live_events->parsed()) return cmd_events(live_events_opts);
+  if (timeline->parsed()) return cmd_timeline(timeline_opts);
+  if (dlq->parsed()) {
+    dlq_opts.action = dlq_list->parsed()     ? "list"
+                      : dlq_show->parsed()   ? "show"
+                      : dlq_replay->parsed() ? "replay"
+                                             : "drop";
+    return cmd_dlq(dlq_opts);
+  }
   return kExitUsage;
 }

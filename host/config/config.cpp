@@ -35,6 +35,7 @@ constexpr SectionDef kSections[] = {
     {"discovery", [](MapReader& r, Config& c) { parse_discovery_section(r, c.discovery); }},
     {"scripts", [](MapReader& r, Config& c) { parse_scripts_section(r, c.scripts); }},
     {"plugins", [](MapReader& r, Config& c) { parse_plugins_section(r, c.plugins); }},
+    {"api", [](MapReader& r, Config& c) { parse_api_section(r, c.api); }},
 };
 
 Result<Config> fail(ReadContext& ctx, ConfigErrors* errors) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "config/api_section.h"
 #include "config/bus_section.h"
 #include "config/config_error.h"
 #include "config/discovery_section.h"
@@ -34,6 +35,7 @@ struct Config {
   DiscoverySection discovery;
   ScriptsSection scripts;
   PluginsSection plugins;
+  ApiSection api;
 };
 
 struct LoadOptions {

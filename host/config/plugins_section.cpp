@@ -23,6 +23,23 @@ std::string check_agent_name(const std::string& v) {
   return {};
 }
 
+bool lua_name(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
+}
+
+// "script.function": the script's name (scripts.entries) and a global
+// function of it.
+std::string check_filter_name(const std::string& v) {
+  const size_t dot = v.find('.');
+  if (dot == std::string::npos || !lua_name(std::string_view(v).substr(dot + 1)) || dot == 0)
+    return fmt::format("'{}' must name a script's function as script.function", v);
+  return {};
+}
+
 std::string check_pattern(const std::string& v) {
   Status s = validate_pattern(v, "pattern");
   return s.ok() ? std::string() : s.message();
@@ -58,6 +75,17 @@ void parse_plugins_section(MapReader& r, PluginsSection& out) {
       e.subscribe = std::move(p);
     }
     a.string_list("instances", e.instances, check_agent_name);
+    a.each_string(
+        "filters",
+        [&](const std::string& pattern, const std::string& name) {
+          if (std::string err = check_pattern(pattern); !err.empty()) {
+            a.bad_value("filters", fmt::format("'{}': {}", pattern, err));
+            return;
+          }
+          const size_t dot = name.find('.');
+          e.filters.push_back({pattern, name.substr(0, dot), name.substr(dot + 1)});
+        },
+        check_filter_name);
     for (const std::string& n : e.instances)
       if (!instance_names.insert(n).second)
         a.bad_value("instances", fmt::format("instance name '{}' is used twice", n));

@@ -59,6 +59,7 @@ struct ScriptHost::Impl {
     ctx.services.io = services.io;
     ctx.services.bus = services.bus;
     ctx.services.store = services.store;
+    ctx.services.registry = services.registry;
     ctx.services.worker = worker.get();
     ctx.folder = display_folder(options.folder);
     ctx.folder_real = real_path(options.folder);

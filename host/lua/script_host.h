@@ -45,6 +45,9 @@ class io_context;
 namespace chorus::store {
 class EventStore;
 }
+namespace chorus::discovery {
+class Registry;
+}
 
 namespace chorus::lua {
 
@@ -52,6 +55,9 @@ struct ScriptHostServices {
   boost::asio::io_context* io = nullptr;  // required
   bus::EventBus* bus = nullptr;           // required
   store::EventStore* store = nullptr;     // optional: without it chorus.store raises
+  // Optional (thread-safe, outlives the ScriptHost): without it
+  // chorus.registry raises "discovery is not available in this host".
+  discovery::Registry* registry = nullptr;
   // Functions other modules add to every script's `chorus` table
   // (module_extension.h), e.g. chorus.workflow.
   ModuleExtensions extensions;

@@ -6,8 +6,10 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include "core/topic.h"
 #include "lua/filter_pool.h"
 #include "lua/script_executor.h"
+#include "lua/script_service.h"
 #include "lua/source_file.h"
 
 namespace chorus::lua {
@@ -123,6 +125,8 @@ LoadOutcome ScriptSlot::load(const ScriptSpec& spec, const std::vector<std::stri
   filters_->update(v->spec());
   if (Status s = swap(v, bus_filters); !s.ok()) return fail(std::move(s));
 
+  update_service(*v);
+
   out.kind = LoadOutcome::Kind::kLoaded;
   out.hash = v->hash();
   out.generation = v->spec().generation;
@@ -185,6 +189,39 @@ Status ScriptSlot::dispatch(int key_id, const EventPtr& ev) {
     if (i < 0) return Status::OK();
     return current_->deliver(static_cast<size_t>(i), ev);
   });
+}
+
+Status ScriptSlot::dispatch_directed(const EventPtr& ev) {
+  return executor_->run([&]() -> Status {
+    if (!current_) return Status::OK();
+    const std::vector<Declared>& decl = current_->declared();
+    Status first;
+    for (size_t i = 0; i < decl.size(); ++i) {
+      const bool match =
+          std::any_of(decl[i].patterns.begin(), decl[i].patterns.end(),
+                      [&](const std::string& p) { return topic_matches(p, ev->type()); });
+      if (!match) continue;
+      Status s = current_->deliver(i, ev);
+      if (first.ok() && !s.ok()) first = std::move(s);
+    }
+    return first;
+  });
+}
+
+void ScriptSlot::update_service(const ScriptVersion& v) {
+  if (!service_) {
+    if (!v.service() || !ctx_.services.registry) return;
+    service_ = std::make_unique<ScriptService>(
+        spec_.name, ctx_.services.io, ctx_.services.registry, ctx_.services.bus,
+        [w = weak_from_this()](const EventPtr& ev) -> Status {
+          auto self = w.lock();
+          return self ? self->dispatch_directed(ev) : Status::OK();
+        });
+  }
+  std::vector<std::string> patterns;
+  for (const Declared& d : v.declared())
+    patterns.insert(patterns.end(), d.patterns.begin(), d.patterns.end());
+  service_->update(v.service() ? &*v.service() : nullptr, std::move(patterns));
 }
 
 Status ScriptSlot::swap(std::shared_ptr<ScriptVersion> v,
@@ -259,6 +296,7 @@ Status ScriptSlot::swap(std::shared_ptr<ScriptVersion> v,
 }
 
 void ScriptSlot::unload() {
+  if (service_) service_->clear();
   std::shared_ptr<ScriptVersion> old;
   (void)executor_->run([&]() -> Status {
     old = std::move(current_);
@@ -282,6 +320,7 @@ void ScriptSlot::unload() {
 }
 
 void ScriptSlot::shutdown() {
+  if (service_) service_->clear();
   executor_->discard();
   (void)executor_->run([&]() -> Status {
     if (current_) current_->shutdown();

@@ -36,6 +36,7 @@ namespace chorus::lua {
 
 class FilterPool;
 class ScriptExecutor;
+class ScriptService;
 
 // What every slot of a host shares.
 struct SlotContext {
@@ -107,6 +108,11 @@ class ScriptSlot : public std::enable_shared_from_this<ScriptSlot> {
   };
   // Runs the current version's handler for subscription `key_id`.
   Status dispatch(int key_id, const EventPtr& ev);
+  // Runs every handler of the current version whose patterns match a
+  // request directed at the script (ScriptService).
+  Status dispatch_directed(const EventPtr& ev);
+  // Registers the current version's service declaration (or none).
+  void update_service(const ScriptVersion& v);
   Status swap(std::shared_ptr<ScriptVersion> v,
               const std::map<std::string, bus::Filter>& bus_filters);
   Result<bus::SubscriptionId> subscribe(const Declared& d, int key_id, const bus::Filter& filter,
@@ -121,7 +127,8 @@ class ScriptSlot : public std::enable_shared_from_this<ScriptSlot> {
   std::map<std::string, Subscription> subs_;     // by declaration key
   std::map<std::string, int> key_ids_;           // declaration key -> small id, never reused
   std::map<std::string, int> subscriber_names_;  // bus subscriber id -> the key id that owns it
-  std::shared_ptr<ScriptVersion> loaded_;  // the current version, as the control thread knows it
+  std::shared_ptr<ScriptVersion> loaded_;   // the current version, as the control thread knows it
+  std::unique_ptr<ScriptService> service_;  // made at the first load
   uint64_t generation_ = 0;
   std::string last_error_;
   // Under the executor.

@@ -36,6 +36,7 @@
 #include "lua/lua_vm.h"
 #include "lua/module_extension.h"
 #include "lua/sandbox.h"
+#include "lua/script_service.h"
 #include "lua/script_timers.h"
 
 struct lua_State;
@@ -48,6 +49,9 @@ class EventBus;
 }
 namespace chorus::store {
 class EventStore;
+}
+namespace chorus::discovery {
+class Registry;
 }
 
 namespace chorus::lua {
@@ -62,7 +66,9 @@ struct ScriptServices {
   boost::asio::io_context* io = nullptr;
   bus::EventBus* bus = nullptr;
   store::EventStore* store = nullptr;  // null: chorus.store raises "no store"
-  BlockingWorker* worker = nullptr;    // blocking store calls
+  // Thread-safe; null: chorus.registry raises "discovery is not available".
+  discovery::Registry* registry = nullptr;
+  BlockingWorker* worker = nullptr;  // blocking store calls
 };
 
 struct VersionSpec {
@@ -139,6 +145,10 @@ class ScriptVersion : public std::enable_shared_from_this<ScriptVersion> {
 
   // ---- for the Lua API (script code running, on the executor) ----
   void declare(Declared d);
+  // chorus.registry.register (while loading): the service this version
+  // offers while it is current (ScriptService). A second call replaces it.
+  void declare_service(ServiceDeclaration d) { service_ = std::move(d); }
+  const std::optional<ServiceDeclaration>& service() const noexcept { return service_; }
   uint64_t add_timer(int fn_ref, std::chrono::milliseconds delay,
                      std::chrono::milliseconds interval);
   bool cancel_timer(uint64_t id);
@@ -187,6 +197,7 @@ class ScriptVersion : public std::enable_shared_from_this<ScriptVersion> {
   bool retired_ = false;
   std::function<void()> on_idle_;
   std::vector<Declared> declared_;
+  std::optional<ServiceDeclaration> service_;
   // Filter mode: function references by name (a few, so a flat list), and
   // the lent event object (kept at index 1 of the main stack).
   std::vector<std::pair<std::string, int>> filter_refs_;

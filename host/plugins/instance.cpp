@@ -168,6 +168,7 @@ UnloadReport Instance::unload(std::chrono::milliseconds drain_timeout) {
     cb().stop(state_);
   }
   report.requests_cancelled = cancel_all_requests();
+  report.leases_released = release_all_leases();
 
   set_phase(Phase::kDestroying);
   if (initialised_) {

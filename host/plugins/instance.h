@@ -41,6 +41,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,7 +52,9 @@
 #include "chorus/plugin.h"
 #include "core/event.h"
 #include "core/status.h"
+#include "discovery/service.h"
 #include "plugins/pattern_policy.h"
+#include "plugins/plugin_host_options.h"
 
 namespace boost::asio {
 class io_context;
@@ -64,6 +67,9 @@ class EventBus;
 }
 namespace chorus::store {
 class EventStore;
+}
+namespace chorus::discovery {
+class Registry;
 }
 namespace chorus::plugins {
 class Instance;
@@ -95,15 +101,24 @@ struct InstanceLinks {
   boost::asio::io_context* io = nullptr;
   bus::EventBus* bus = nullptr;
   store::EventStore* store = nullptr;  // null: the store functions are Unavailable
+  // Thread-safe; null: the registry functions are Unavailable.
+  discovery::Registry* registry = nullptr;
   // How long a durable subscription's reader waits for new events before it
   // looks for a stop request (bounds how long an unload waits for it).
   std::chrono::milliseconds durable_poll{20};
 };
 
+// A resolved `filters` entry of the plugin's settings.
+struct TypeFilter {
+  std::string pattern;  // event types it applies to
+  EventFilter filter;
+};
+
 struct InstanceSettings {
-  std::string name;                // the instance's name: its events' source
-  std::string config_json = "{}";  // given to init()
-  PatternPolicy policy;            // allowed publish/subscribe patterns
+  std::string name;                 // the instance's name: its events' source
+  std::string config_json = "{}";   // given to init()
+  PatternPolicy policy;             // allowed publish/subscribe patterns
+  std::vector<TypeFilter> filters;  // YAML filters every subscription applies first
 };
 
 struct InstanceStats {
@@ -128,6 +143,7 @@ struct InstanceStats {
 struct UnloadReport {
   uint64_t queued_dropped = 0;  // deliveries still queued after the drain timeout
   uint64_t requests_cancelled = 0;
+  uint64_t leases_released = 0;                  // registry selections the plugin never released
   uint64_t retained_released = 0;                // events the plugin retained and never released
   uint64_t leaked_bytes = 0, leaked_blocks = 0;  // freed by the host
 };
@@ -186,6 +202,20 @@ class Instance : public std::enable_shared_from_this<Instance> {
   Status request(EventPtr request, std::chrono::milliseconds timeout, chorus_reply_fn done,
                  void* ctx);
 
+  // ---- registry (instance_registry.cpp; any thread) ----
+  // A request by capability through links().registry, completed like
+  // request() (on a worker, CHORUS_CANCELLED at unload). Unset timeout: the
+  // registry's request_timeout. Unavailable without a registry.
+  Status request_by_capability(std::string_view capability, EventPtr request,
+                               std::optional<std::chrono::milliseconds> timeout,
+                               chorus_reply_fn done, void* ctx);
+  // A selection the plugin holds until release(); returns its lease (> 0).
+  // FailedPrecondition once unload has released the leases.
+  Result<uint64_t> hold_lease(discovery::ServiceInfo selected);
+  // Ends a lease: releases the connection and, when elapsed > 0, records
+  // the response time. NotFound for an unknown or released lease.
+  Status release_lease(uint64_t lease, std::chrono::microseconds elapsed);
+
   struct SubscribeArgs {
     std::string pattern, queue_group, durable_group;
     uint32_t flags = 0;
@@ -217,6 +247,9 @@ class Instance : public std::enable_shared_from_this<Instance> {
   Status call_handler(Subscription& sub, const EventPtr& event);  // REQUIRES: callback_mu_
   bool filter(Subscription& sub, const Event& event);
   bool plugin_filter(Subscription& sub, const Event& event);
+  // The settings' YAML filters: false when one that applies to the event's
+  // type refuses it.
+  bool settings_filters_pass(const Event& event) const;
   Status attach(const std::shared_ptr<Subscription>& sub);
   void detach(Subscription& sub);
   void wait_drained(std::chrono::steady_clock::time_point deadline, UnloadReport& report);
@@ -230,6 +263,12 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void complete_request(uint64_t rid, Result<EventPtr> reply);
   void send_error_reply(const Event& request, const Status& error);
   uint64_t cancel_all_requests();
+  // Registers a pending request; 0 when unload has cancelled them.
+  uint64_t begin_request(chorus_reply_fn done, void* ctx);
+  // The bus/registry completion: posted to a worker, then complete_request.
+  std::function<void(Result<EventPtr>)> request_completion(uint64_t rid);
+  // instance_registry.cpp
+  uint64_t release_all_leases();
   // instance_memory.cpp
   void release_leftovers(UnloadReport& report);
 
@@ -267,6 +306,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   };
   std::unordered_map<uint64_t, PendingRequest> requests_;
   std::unordered_map<const Event*, uint32_t> retained_;
+  std::unordered_map<uint64_t, discovery::ServiceInfo> leases_;  // by lease id
+  bool leases_closed_ = false;                                   // unload released the leases
   bool subs_closed_ = false;      // unload took the subscriptions and timers
   bool requests_closed_ = false;  // unload cancelled the pending requests
   uint64_t next_id_ = 1;          // subscription, timer and request ids

@@ -136,7 +136,8 @@ Status Instance::attach(const std::shared_ptr<Subscription>& sub) {
     r = bus.subscribe_durable(
         sub->durable_group, sub->pattern,
         [this, s](const EventPtr& e) -> Status {
-          // Durable reads take no bus filter: a plugin filter's "no" is an ack.
+          // Durable reads take no bus filter: a filter's "no" is an ack.
+          if (!settings_filters_pass(*e)) return Status::OK();
           if (s->filter && !s->closed.load(std::memory_order_acquire) && !plugin_filter(*s, *e))
             return Status::OK();
           return deliver(*s, e);
@@ -181,7 +182,13 @@ void Instance::detach(Subscription& sub) {
 bool Instance::filter(Subscription& sub, const Event& event) {
   // Draining: queued events still go out, new ones are not taken.
   if (phase() != Phase::kRunning) return false;
-  return plugin_filter(sub, event);
+  return settings_filters_pass(event) && plugin_filter(sub, event);
+}
+
+bool Instance::settings_filters_pass(const Event& event) const {
+  for (const TypeFilter& f : settings_.filters)
+    if (topic_matches(f.pattern, event.type()) && !f.filter(event)) return false;
+  return true;
 }
 
 bool Instance::plugin_filter(Subscription& sub, const Event& event) {

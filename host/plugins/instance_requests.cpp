@@ -41,25 +41,31 @@ Status Instance::reply(const Event& request, EventBuilder reply) {
   return st;
 }
 
+uint64_t Instance::begin_request(chorus_reply_fn done, void* ctx) {
+  std::lock_guard t(table_mu_);
+  if (requests_closed_) return 0;
+  const uint64_t rid = next_id_++;
+  requests_.emplace(rid, PendingRequest{done, ctx});
+  return rid;
+}
+
+std::function<void(Result<EventPtr>)> Instance::request_completion(uint64_t rid) {
+  boost::asio::io_context* io = links_.io;
+  return [self = weak_from_this(), rid, io](Result<EventPtr> reply) {
+    boost::asio::post(*io, [self, rid, reply = std::move(reply)]() mutable {
+      if (auto in = self.lock()) in->complete_request(rid, std::move(reply));
+    });
+  };
+}
+
 Status Instance::request(EventPtr request, std::chrono::milliseconds timeout, chorus_reply_fn done,
                          void* ctx) {
-  uint64_t rid;
-  {
-    std::lock_guard t(table_mu_);
-    if (requests_closed_)
-      return Status::FailedPrecondition(
-          fmt::format("{}: request: the plugin is being unloaded", name()));
-    rid = next_id_++;
-    requests_.emplace(rid, PendingRequest{done, ctx});
-  }
+  const uint64_t rid = begin_request(done, ctx);
+  if (rid == 0)
+    return Status::FailedPrecondition(
+        fmt::format("{}: request: the plugin is being unloaded", name()));
   published_.fetch_add(1, std::memory_order_relaxed);
-  boost::asio::io_context* io = links_.io;
-  links_.bus->request(std::move(request), timeout,
-                      [self = weak_from_this(), rid, io](Result<EventPtr> reply) {
-                        boost::asio::post(*io, [self, rid, reply = std::move(reply)]() mutable {
-                          if (auto in = self.lock()) in->complete_request(rid, std::move(reply));
-                        });
-                      });
+  links_.bus->request(std::move(request), timeout, request_completion(rid));
   return Status::OK();
 }
 

@@ -67,8 +67,9 @@ void LifecycleEvents::started(const AgentRecord& a) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   agent_fields(w, a);
-  publish("agent.started", Priority::kNormal, finish(w, buf));
+  // Registered first: whoever reacts to agent.started can reach it.
   if (auto d = directory()) d->agent_started(a);
+  publish("agent.started", Priority::kNormal, finish(w, buf));
 }
 
 void LifecycleEvents::stopped(const AgentRecord& a, std::string_view reason,
@@ -96,8 +97,8 @@ void LifecycleEvents::reloaded(const AgentRecord& old_agent, const AgentRecord& 
   put(w, "previous_version", old_agent.version);
   w.Key("reload_ms");
   w.Double(reload_ms);
-  publish("agent.reloaded", Priority::kNormal, finish(w, buf));
   if (auto d = directory()) d->agent_started(new_agent);
+  publish("agent.reloaded", Priority::kNormal, finish(w, buf));
 }
 
 void LifecycleEvents::failed(const AgentRecord& a, std::string_view stage, const Status& error,

@@ -43,14 +43,15 @@ class LifecycleEvents {
 
   void set_directory(std::shared_ptr<AgentDirectory> directory);
 
-  // Publishes agent.started, then registers the agent.
+  // Registers the agent, then publishes agent.started (so a reaction to the
+  // event finds it in discovery).
   void started(const AgentRecord& a);
   // Unregisters the agent (before it is unloaded).
   void unregister(const AgentRecord& a);
   // Publishes agent.stopped (after it was unloaded).
   void stopped(const AgentRecord& a, std::string_view reason, const UnloadReport& report = {});
-  // Publishes agent.reloaded and registers the new version (the old one
-  // was unregistered before its unload).
+  // Registers the new version (the old one was unregistered before its
+  // unload), then publishes agent.reloaded.
   void reloaded(const AgentRecord& old_agent, const AgentRecord& new_agent, double reload_ms);
   void failed(const AgentRecord& a, std::string_view stage, const Status& error,
               StillRunning still);

@@ -52,6 +52,7 @@ void Loader::configure(const PluginHostOptions& options) {
   private_dir_ = options.private_dir;
   drain_timeout_ = options.drain_timeout;
   settings_ = options.plugins;
+  script_filters_ = options.script_filters;
   links_.durable_poll = options.durable_poll;
 }
 
@@ -131,9 +132,20 @@ Result<std::vector<std::shared_ptr<Instance>>> Loader::init_instances(
   }
   CHORUS_ASSIGN_OR_RETURN(PatternPolicy policy,
                           PatternPolicy::make(settings.publish, settings.subscribe));
+  std::vector<TypeFilter> filters;
+  for (const FilterSetting& f : settings.filters) {
+    const std::string what =
+        fmt::format("{}: filters: '{}': {}.{}", module->file(), f.pattern, f.script, f.function);
+    if (!script_filters_)
+      return Status::FailedPrecondition(fmt::format("{}: this host runs no scripts", what));
+    auto resolved = script_filters_(f.script, f.function);
+    if (!resolved.ok()) return resolved.error().with_context(what);
+    filters.push_back(TypeFilter{f.pattern, std::move(*resolved)});
+  }
   std::vector<std::shared_ptr<Instance>> made;
   for (const std::string& n : names) {
-    auto in = Instance::create(links_, module, InstanceSettings{n, settings.config_json, policy});
+    auto in = Instance::create(links_, module,
+                               InstanceSettings{n, settings.config_json, policy, filters});
     if (Status st = in->init(); !st.ok()) {
       for (auto& m : made)
         (void)m->unload(std::chrono::milliseconds(0));

@@ -100,6 +100,7 @@ class Loader {
   std::string private_dir_;
   std::chrono::milliseconds drain_timeout_{5'000};
   std::vector<PluginSettings> settings_;
+  ScriptFilterResolver script_filters_;
   uint64_t generation_ = 0;  // of private copies
 
   // Written by the loader's calls, read by the snapshot functions.

@@ -45,6 +45,7 @@ PluginHost::PluginHost(boost::asio::io_context& io, bus::EventBus& bus, store::E
   links.io = &io;
   links.bus = &bus;
   links.store = store;
+  links.registry = options_.registry;
   links.durable_poll = options_.durable_poll;
   loader_ = std::make_unique<Loader>(links, *events_);
   loader_->configure(options_);

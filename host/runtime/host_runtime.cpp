@@ -13,6 +13,9 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "api/metrics_registry.h"
+#include "api/readiness.h"
+#include "runtime/api_subsystem.h"
 #include "runtime/bus_subsystem.h"
 #include "runtime/config_diff.h"
 #include "runtime/data_dir.h"
@@ -50,6 +53,7 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems(HostServices& services) 
   list.push_back(std::make_unique<ScriptsSubsystem>(services));
   list.push_back(std::move(workflows));
   list.push_back(std::make_unique<PluginsSubsystem>(services));
+  list.push_back(std::make_unique<ApiSubsystem>(services));  // last: it exposes the others
   return list;
 }
 
@@ -70,6 +74,8 @@ struct HostRuntime::Impl {
   IoPool workers;
   asio::signal_set signals{workers.io()};
   std::optional<DataDirLock> lock;
+  api::MetricsRegistry metrics;  // HostServices::metrics, for every subsystem
+  api::Readiness readiness;      // HostServices::readiness
   HostServices services;
   std::vector<std::unique_ptr<Subsystem>> subsystems;
   size_t started_count = 0;  // subsystems[0, started_count) are running
@@ -192,6 +198,8 @@ Status HostRuntime::start() {
   m.lock.emplace(std::move(*lock));
   m.services.io = &m.workers.io();
   m.services.data_dir = m.lock->path();
+  m.services.metrics = &m.metrics;
+  m.services.readiness = &m.readiness;
 
   m.signals.add(SIGINT);
   m.signals.add(SIGTERM);

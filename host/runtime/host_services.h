@@ -30,6 +30,10 @@ class PluginHost;
 namespace chorus::workflows {
 class WorkflowEngine;
 }
+namespace chorus::api {
+class MetricsRegistry;
+class Readiness;
+}  // namespace chorus::api
 
 namespace chorus::runtime {
 
@@ -45,6 +49,12 @@ struct HostServices {
   // What other modules add to every script's `chorus` table, filled when
   // the subsystem list is made (before any start): chorus.workflow.
   lua::ModuleExtensions script_extensions;
+  // GET /metrics and GET /readyz (host/api, docs/api.md "Metrics" and
+  // "Readiness"): set by the runtime before any subsystem starts, so every
+  // subsystem can add its collector and its readiness check in start()
+  // (and must remove them in stop() or close()). The API itself starts last.
+  api::MetricsRegistry* metrics = nullptr;
+  api::Readiness* readiness = nullptr;
 };
 
 }  // namespace chorus::runtime

@@ -1,6 +1,7 @@
 // Config sections -> module options (options_from_config.h).
 #include "runtime/options_from_config.h"
 
+#include "api/api_options.h"
 #include "config/config.h"
 
 namespace chorus::runtime {
@@ -220,6 +221,8 @@ plugins::PluginHostOptions plugins_options_from(const config::Config& c,
     s.publish = e.publish;
     s.subscribe = e.subscribe;
     s.instances = e.instances;
+    for (const config::PluginFilterEntry& f : e.filters)
+      s.filters.push_back({f.pattern, f.script, f.function});
     o.plugins.push_back(std::move(s));
   }
   return o;
@@ -263,6 +266,34 @@ workflows::WorkflowOptions workflows_options_from(const config::Config& config) 
   o.scripts_folder = config.scripts.folder;
   o.memory_bytes = config.scripts.memory_limit;
   o.persist = config.store.persist;
+  return o;
+}
+
+}  // namespace chorus::runtime
+
+namespace chorus::runtime {
+
+api::ApiOptions api_options_from(const config::Config& c) {
+  api::ApiOptions o;
+  std::string host;
+  uint16_t port = 0;
+  // The section's parser already refused an address without a port.
+  if (config::split_listen_address(c.api.listen, host, port)) {
+    o.host = host;
+    o.port = port;
+  }
+  o.tokens = c.api.tokens;
+  o.request_default_timeout = c.api.request_default_timeout;
+  o.request_max_timeout = c.api.request_max_timeout;
+  o.limits.max_body = static_cast<size_t>(c.api.max_body);
+  o.limits.max_header = static_cast<size_t>(c.api.max_header);
+  o.limits.max_connections = c.api.max_connections;
+  o.limits.idle_timeout = c.api.idle_timeout;
+  o.limits.read_timeout = c.api.read_timeout;
+  o.limits.requests_per_connection = c.api.requests_per_connection;
+  o.tail_queue = static_cast<size_t>(c.api.tail_queue);
+  o.tail_close_timeout = c.api.tail_close_timeout;
+  o.persist = c.store.persist;
   return o;
 }
 

@@ -55,3 +55,15 @@ lua::ScriptHostOptions scripts_options_from(const config::Config& config);
 workflows::WorkflowOptions workflows_options_from(const config::Config& config);
 
 }  // namespace chorus::runtime
+
+namespace chorus::api {
+struct ApiOptions;
+}
+
+namespace chorus::runtime {
+
+// The admin API's options from the `api:` section; `persist` is
+// store.persist (publishes of those types answer with their seqs).
+api::ApiOptions api_options_from(const config::Config& config);
+
+}  // namespace chorus::runtime

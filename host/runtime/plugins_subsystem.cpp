@@ -2,7 +2,9 @@
 #include "runtime/plugins_subsystem.h"
 
 #include "config/config.h"
+#include "lua/script_host.h"
 #include "plugins/plugin_host.h"
+#include "runtime/agent_registration.h"
 #include "runtime/options_from_config.h"
 
 namespace chorus::runtime {
@@ -16,7 +18,18 @@ PluginsSubsystem::~PluginsSubsystem() {
 
 plugins::PluginHostOptions PluginsSubsystem::plugins_options(const config::Config& config) const {
   plugins::PluginHostOptions o = plugins_options_from(config, services_.data_dir);
-  // o.directory: the AgentDirectory adapter over discovery goes here.
+  if (services_.registry) {
+    o.registry = services_.registry;
+    o.directory = std::make_shared<AgentRegistration>(*services_.registry, o.heartbeat_interval);
+  }
+  // Lua filters named in plugins.agents.<name>.filters: the scripts start
+  // before the plugins and close after them.
+  if (lua::ScriptHost* scripts = services_.scripts)
+    o.script_filters = [scripts](std::string_view script,
+                                 std::string_view function) -> Result<plugins::EventFilter> {
+      CHORUS_ASSIGN_OR_RETURN(bus::Filter f, scripts->filter(script, function));
+      return plugins::EventFilter(std::move(f));
+    };
   return o;
 }
 

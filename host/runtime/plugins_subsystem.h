@@ -1,6 +1,6 @@
 // PluginsSubsystem: the plugin host's place in the host's lifecycle. At
-// start it builds the PluginHost on the bus and the store (after both, and
-// after discovery once that exists), which loads the plugins folder and
+// start it builds the PluginHost on the bus, the store and discovery (after
+// all three), which loads the plugins folder and
 // starts watching it; sets HostServices::plugins. stop() unloads every
 // plugin while the workers and the bus still run (queued deliveries drain,
 // timers are cancelled, agents publish their last events); close() drops
@@ -10,9 +10,12 @@
 // plugin whose settings changed is reloaded transactionally, a disabled one
 // unloaded, a new folder opened, and the folder scanned again.
 //
-// Discovery: PluginHostOptions::directory (the AgentDirectory hook that
-// registers agents, unregisters them and forwards their heartbeats) is left
-// unset here; wiring discovery sets it in plugins_options() below.
+// Discovery: plugins_options() gives the PluginHost the registry (the
+// plugins' registry functions) and an AgentRegistration
+// (agent_registration.h) as its AgentDirectory, so every running instance
+// is a service while it runs. stop() runs before DiscoverySubsystem's (the
+// reverse of the start order), so agents unregister while the registry is
+// open.
 #pragma once
 
 #include <memory>

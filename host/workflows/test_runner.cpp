@@ -109,7 +109,7 @@ struct Harness {
     o.folder = folder;
     o.watch = false;
     o.scripts = specs;
-    lua::ScriptHostServices sv{&io, bus.get(), store.get(), {}};
+    lua::ScriptHostServices sv{&io, bus.get(), store.get(), nullptr, {}};
     sv.extensions.push_back(make_lua_extension(catalog));
     scripts = std::make_unique<lua::ScriptHost>(o, sv);
     CHORUS_RETURN_IF_ERROR(scripts->start());

@@ -65,10 +65,19 @@
 ---@field seq number global position
 ---@field version number version in the stream
 
+---@class ChorusRegistryRequestOptions: ChorusEventOptions
+---@field timeout number? ms per attempt
+---@field attempts number? in all (1 to 100)
+---@field strategy string?
+---@field tags string[]?
+
 ---@class ChorusServiceRecord
 ---@field id string
 ---@field name string
----@field agent string
+---@field agent string the agent id (a request's target)
+---@field type string "agent", "script", ...
+---@field version string
+---@field address string? host:port, for services outside the host
 ---@field capabilities string[]
 ---@field tags string[]
 ---@field status string
@@ -202,13 +211,14 @@ function chorus.store.snapshot(stream, version, state) end
 ---@return number? version
 function chorus.store.load_snapshot(stream, at_or_before) end
 
----Capability discovery (wired by the host's discovery module).
+---Capability discovery: the host's service registry (docs/lua.md "Discovery").
 chorus.registry = {}
 ---@param query {capability: string?, type: string?, tags: string[]?, healthy_only: boolean?}
 ---@return ChorusServiceRecord[]
 function chorus.registry.discover(query) end
 ---@param capability string
----@param opts {strategy: string?}?
+---Picks one healthy instance (not held as a connection).
+---@param opts {strategy: string?, tags: string[]?}?
 ---@return ChorusServiceRecord? record
 ---@return string? error
 function chorus.registry.select(capability, opts) end
@@ -216,11 +226,12 @@ function chorus.registry.select(capability, opts) end
 ---@param capability string
 ---@param type string
 ---@param data any
----@param opts {timeout: number?, attempts: number?}?
+---@param opts ChorusRegistryRequestOptions?
 ---@return ChorusEvent? reply
 ---@return string? error
 function chorus.registry.request(capability, type, data, opts) end
----Registers this script as a service with these capabilities (while it loads).
+---Registers this script as the service "script:<name>" while it is loaded
+---(call it at the top level). Requests directed at it run its chorus.on handlers.
 ---@param service {capabilities: string[], tags: string[]?, metadata: table<string, string>?, weight: number?}
 function chorus.registry.register(service) end
 

@@ -261,7 +261,8 @@ ReloadResult measure_reload(int swaps, int rate_per_s) {
       std::fprintf(stderr, "reload %d: version %d never handled an event\n", i, next_version);
       break;
     }
-    const auto t1 = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(first_new_ns.load()));
+    const auto t1 = std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(first_new_ns.load()));
     r.latency_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     std::this_thread::sleep_for(500ms);  // steady state between swaps
   }
@@ -307,8 +308,9 @@ double percentile(std::vector<double> v, double p) {
 
 // The median of `rounds` measures (by ops/s).
 bench::Measure median(std::vector<bench::Measure> v) {
-  std::sort(v.begin(), v.end(),
-            [](const bench::Measure& a, const bench::Measure& b) { return a.ops_per_sec < b.ops_per_sec; });
+  std::sort(v.begin(), v.end(), [](const bench::Measure& a, const bench::Measure& b) {
+    return a.ops_per_sec < b.ops_per_sec;
+  });
   return v[v.size() / 2];
 }
 

@@ -69,7 +69,7 @@ class Host {
     s.name = "bench";
     s.file = "bench.lua";
     o.scripts.push_back(s);
-    lua::ScriptHostServices sv{&io_, bus_.get(), store_.get(), {}};
+    lua::ScriptHostServices sv{&io_, bus_.get(), store_.get(), nullptr, {}};
     sv.extensions.push_back(workflows::make_lua_extension(catalog_));
     scripts_ = std::make_unique<lua::ScriptHost>(o, sv);
     (void)scripts_->start();
@@ -145,7 +145,9 @@ double pct(std::vector<double> v, double p) {
 }
 
 const char* name_of(store::Durability d) {
-  return d == store::Durability::kAlways ? "always" : d == store::Durability::kNone ? "none" : "interval";
+  return d == store::Durability::kAlways ? "always"
+         : d == store::Durability::kNone ? "none"
+                                         : "interval";
 }
 
 void throughput(store::Durability d, size_t n) {

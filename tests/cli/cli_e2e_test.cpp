@@ -18,8 +18,9 @@ namespace {
 const std::string kChorus = CHORUS_BINARY;
 
 std::string config_for(const TempDir& dir, const std::string& extra = "") {
-  return dir.write("host.yaml",
-                   "host:\n  data_dir: " + dir.file("data") + "\n  workers: 2\n" + extra);
+  // Port 0: tests run in parallel and must not compete for 7070.
+  return dir.write("host.yaml", "host:\n  data_dir: " + dir.file("data") +
+                                    "\n  workers: 2\napi:\n  listen: 127.0.0.1:0\n" + extra);
 }
 
 }  // namespace
@@ -77,7 +78,7 @@ TEST_CASE("run: SIGHUP applies a valid edited config and refuses an invalid one"
   // An invalid edit: every error with file:line:col, nothing changes.
   config_for(dir, "log:\n  level: loud\n");
   p.signal(SIGHUP);
-  REQUIRE(p.wait_for_line(cfg + ":5:10: log.level: 'loud' is not valid", 10s));
+  REQUIRE(p.wait_for_line(cfg + ":7:10: log.level: 'loud' is not valid", 10s));
   REQUIRE(p.wait_for_line("reload refused: " + cfg + " has 1 error; nothing changed", 10s));
 
   // The running configuration is still the valid one: reading it again

@@ -410,7 +410,8 @@ TEST_CASE("store cli: reads work while a host runs - import is refused") {
   const std::string data = dir.file("data");
   REQUIRE(run_chorus({"store", "import", dir.write("in.jsonl", kEvents), "--data-dir", data})
               .exit_code == 0);
-  const std::string cfg = dir.write("host.yaml", "host:\n  data_dir: " + data + "\n  workers: 2\n");
+  const std::string cfg = dir.write(
+      "host.yaml", "host:\n  data_dir: " + data + "\n  workers: 2\napi:\n  listen: 127.0.0.1:0\n");
   Subprocess host({kChorus, "run", cfg});
   REQUIRE(host.wait_for_line("ready", 20s));
   CHECK(host.err().find("store open path=" + data + "/store") != std::string::npos);

@@ -61,7 +61,7 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   // (plugins/), the example scripts (scripts/) and the events they store.
   CHECK(!r->store.persist.empty());
   CHECK(!r->plugins.agents.empty());
-  CHECK(r->scripts.entries.size() == 9);  // 6 scripts, 3 workflows
+  CHECK(r->scripts.entries.size() == 10);  // 7 scripts, 3 workflows
   r->store.persist.clear();
   r->plugins.agents.clear();
   r->scripts.entries.clear();
@@ -69,6 +69,7 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   CHECK(r->discovery == d.discovery);
   CHECK(r->plugins == d.plugins);
   CHECK(r->scripts == d.scripts);
+  CHECK(r->api == d.api);
 }
 
 TEST_CASE("every example config is valid") {
@@ -188,8 +189,8 @@ TEST_CASE("error: unknown key - with the list and a did-you-mean") {
         "you mean 'workers'?)");
   auto top = errors_of("hots:\n  workers: 2\n");
   CHECK(top[0] ==
-        "test.yaml:1:1: hots: unknown key (expected host, log, bus, store, discovery, scripts or "
-        "plugins; did you mean 'host'?)");
+        "test.yaml:1:1: hots: unknown key (expected host, log, bus, store, discovery, scripts, "
+        "plugins or api; did you mean 'host'?)");
 }
 
 TEST_CASE("error: wrong type") {

@@ -100,3 +100,40 @@ plugins:
   CHECK(m.find("plugins.agents.other.instances: instance name 'calc-2' is used twice") !=
         std::string::npos);
 }
+
+TEST_CASE("plugins: Lua filters by event-type pattern, and their errors") {
+  auto r = parse_config(R"(
+plugins:
+  agents:
+    temperature_monitor:
+      filters:
+        "sensor.**": sensors.watched
+        safety.alert: gate.only_high
+)",
+                        "t.yaml", env_of({}));
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  const PluginEntry& e = r->plugins.agents.at(0);
+  REQUIRE(e.filters.size() == 2);
+  CHECK(e.filters[0] == PluginFilterEntry{"sensor.**", "sensors", "watched"});
+  CHECK(e.filters[1] == PluginFilterEntry{"safety.alert", "gate", "only_high"});
+
+  auto bad = parse_config(R"(
+plugins:
+  agents:
+    temperature_monitor:
+      filters:
+        "sensor..x": sensors.watched
+        sensor.reading: watched
+        sensor.other: sensors.9lives
+)",
+                          "t.yaml", env_of({}));
+  REQUIRE(!bad.ok());
+  const std::string m = bad.error().message();
+  INFO(m);
+  CHECK(m.find("t.yaml:6:") != std::string::npos);
+  CHECK(m.find("plugins.agents.temperature_monitor.filters: 'sensor..x':") != std::string::npos);
+  CHECK(m.find("'watched' must name a script's function as script.function") != std::string::npos);
+  CHECK(m.find("'sensors.9lives' must name a script's function as script.function") !=
+        std::string::npos);
+}

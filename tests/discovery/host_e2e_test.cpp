@@ -27,6 +27,8 @@ std::string write_config(const TempDir& dir, uint16_t port, Service service) {
   std::string yaml = fmt::format(R"(host:
   data_dir: {}
   workers: 2
+api:
+  listen: 127.0.0.1:0
 store:
   durability: none
   persist: ["discovery.service.*"]

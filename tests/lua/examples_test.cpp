@@ -45,7 +45,7 @@ TEST_CASE("examples: config/host.yaml's scripts all pass chorus check") {
   REQUIRE(cfg.ok());
   lua::ScriptHostOptions o = runtime::scripts_options_from(*cfg);
   o.folder = kSource + "/scripts";
-  CHECK(o.scripts.size() == 9);  // 6 scripts, 3 workflows (chorus.workflow from the extension)
+  CHECK(o.scripts.size() == 10);  // 7 scripts, 3 workflows (chorus.workflow from the extension)
   for (const auto& p : lua::check_scripts(o, {workflows::make_lua_extension(nullptr)}))
     FAIL(p.message);
 }

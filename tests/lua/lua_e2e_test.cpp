@@ -18,9 +18,10 @@ namespace {
 const std::string kChorus = CHORUS_BINARY;
 
 std::string config_for(const TempDir& dir, const std::string& entries) {
-  return dir.write("host.yaml", "host:\n  data_dir: " + dir.file("data") +
-                                    "\n  workers: 2\nscripts:\n  folder: " + dir.file("scripts") +
-                                    "\n  entries:\n" + entries);
+  return dir.write("host.yaml",
+                   "host:\n  data_dir: " + dir.file("data") +
+                       "\n  workers: 2\napi:\n  listen: 127.0.0.1:0\nscripts:\n  folder: " +
+                       dir.file("scripts") + "\n  entries:\n" + entries);
 }
 
 constexpr const char* kTicker = R"(
@@ -100,7 +101,7 @@ TEST_CASE("e2e: chorus check reports script errors with file:line, and --json") 
   r = run_command({kChorus, "check", cfg});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains(cfg +
-                                    ":10:11: scripts.entries.reactor.subscriptions[0]: "
+                                    ":12:11: scripts.entries.reactor.subscriptions[0]: "
                                     "handler: " +
                                     dir.file("scripts/reactor.lua") +
                                     " defines no global function 'on_tick'; did you mean "
@@ -114,7 +115,7 @@ TEST_CASE("e2e: chorus check reports script errors with file:line, and --json") 
   CHECK_FALSE(d["ok"].GetBool());
   REQUIRE(d["errors"].Size() == 1);
   CHECK(std::string(d["errors"][0]["file"].GetString()) == cfg);
-  CHECK(d["errors"][0]["line"].GetInt() == 10);
+  CHECK(d["errors"][0]["line"].GetInt() == 12);  // after host: and api:
   CHECK(std::string(d["errors"][0]["path"].GetString()) == "scripts.entries.reactor");
 
   dir.write("scripts/reactor.lua", reactor("ok"));

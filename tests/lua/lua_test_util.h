@@ -18,6 +18,7 @@
 
 #include "bus/event_bus.h"
 #include "bus_test_util.h"
+#include "discovery/registry.h"
 #include "lua/lua_log.h"
 #include "lua/script_host.h"
 #include "runtime/store_bridge.h"
@@ -95,6 +96,7 @@ struct FixtureOptions {
   std::vector<std::string> persist;  // event types the bus stores
   bus::BusOptions bus;               // the bus's defaults
   std::string store_path;            // "": a store in the fixture's temp dir
+  bool registry = false;             // a real discovery registry (no store) for chorus.registry
 };
 
 inline FixtureOptions watching() {
@@ -124,6 +126,15 @@ class ScriptFixture {
           bus_->set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store_), o.persist);
       if (!s.ok()) throw std::runtime_error(s.to_string());
     }
+    if (o.registry) {
+      discovery::DiscoveryOptions d;
+      d.sweep_interval = std::chrono::milliseconds(0);
+      d.checkpoint_interval = std::chrono::milliseconds(0);
+      auto r =
+          discovery::Registry::open(discovery::RegistryEnv{&io_.io, bus_.get(), nullptr, {}}, d);
+      if (!r.ok()) throw std::runtime_error(r.error().to_string());
+      registry_ = std::move(*r);
+    }
   }
 
   ~ScriptFixture() { teardown(); }
@@ -134,10 +145,12 @@ class ScriptFixture {
     if (host_) host_->stop();
     for (auto id : taps_)
       (void)bus_->unsubscribe(id);
+    if (registry_) registry_->shutdown();
     (void)bus_->shutdown(std::chrono::milliseconds(2000));
     io_.stop();
     if (host_) host_->close();
     host_.reset();
+    registry_.reset();
     bus_.reset();
     if (store_) store_->close();
   }
@@ -176,7 +189,8 @@ class ScriptFixture {
   }
   lua::ScriptHost& start_with(lua::ScriptHostOptions o) {
     host_ = std::make_unique<lua::ScriptHost>(
-        std::move(o), lua::ScriptHostServices{&io_.io, bus_.get(), store_.get(), {}});
+        std::move(o),
+        lua::ScriptHostServices{&io_.io, bus_.get(), store_.get(), registry_.get(), {}});
     Status s = host_->start();
     if (!s.ok()) throw std::runtime_error(s.to_string());
     return *host_;
@@ -185,6 +199,7 @@ class ScriptFixture {
   lua::ScriptHost& host() { return *host_; }
   bus::EventBus& bus() { return *bus_; }
   store::EventStore& store() { return *store_; }
+  discovery::Registry& registry() { return *registry_; }
   boost::asio::io_context& io() { return io_.io; }
   WaitableDeadLetters& dead_letters() { return *dead_letters_; }
 
@@ -226,6 +241,7 @@ class ScriptFixture {
   std::unique_ptr<store::EventStore> store_;
   WaitableDeadLetters* dead_letters_ = nullptr;
   std::unique_ptr<bus::EventBus> bus_;
+  std::unique_ptr<discovery::Registry> registry_;
   std::unique_ptr<lua::ScriptHost> host_;
   std::vector<std::unique_ptr<Recorder>> recorders_;
   std::vector<bus::SubscriptionId> taps_;

@@ -1,7 +1,8 @@
 // The host API as a real plugin sees it: allowed patterns enforced and
 // counted, retained events and memory counted and given back at unload,
 // requests and error replies, pending requests cancelled at unload, timers,
-// the store, the registry stubs, health and the agent directory hook.
+// the store, the registry functions without a registry (registry_test.cpp
+// has them with one), health and the agent directory hook.
 #include <mutex>
 
 #include "plugin_fixture.h"
@@ -218,12 +219,12 @@ TEST_CASE("the store: a plugin appends to a stream and reads it back") {
   CHECK(page->events[0].event->source() == "probe");
 }
 
-TEST_CASE("the registry functions say that discovery is not available") {
+TEST_CASE("without a registry the registry functions say that discovery is not available") {
   PluginFixture f;
   f.settings("probe").config_json = R"({"try_registry": true})";
   f.install("probe_v1", "probe");
   f.start();
-  for (const char* op : {"discover", "request_by_capability"}) {
+  for (const char* op : {"discover", "select", "request_by_capability"}) {
     EventPtr r = result_of(f, op);
     REQUIRE(r);
     CHECK(data_field(*r, "code") == "unavailable");

@@ -7,6 +7,8 @@
 
 #include <rapidjson/document.h>
 
+#include "runtime/agent_registration.h"
+
 namespace chorus::test {
 namespace fs = std::filesystem;
 
@@ -97,10 +99,21 @@ PluginFixture::PluginFixture(FixtureOptions o) {
       tap);
   REQUIRE(id.ok());
   tap_ = *id;
+  if (o.with_registry) {
+    discovery::DiscoveryOptions d;
+    d.sweep_interval = std::chrono::milliseconds(0);
+    d.checkpoint_interval = std::chrono::milliseconds(0);
+    auto r = discovery::Registry::open(discovery::RegistryEnv{&io.io, bus.get(), nullptr, {}}, d);
+    REQUIRE(r.ok());
+    registry = std::move(*r);
+    options_.registry = registry.get();
+    options_.directory = std::make_shared<runtime::AgentRegistration>(*registry, o.heartbeat);
+  }
 }
 
 PluginFixture::~PluginFixture() {
   stop_host();
+  if (registry) registry->shutdown();
   if (bus) (void)bus->shutdown(std::chrono::milliseconds(1'000));
 }
 

@@ -23,6 +23,7 @@
 
 #include "bus/event_bus.h"
 #include "bus_test_util.h"
+#include "discovery/registry.h"
 #include "plugins/plugin_host.h"
 #include "runtime/store_bridge.h"
 #include "store/event_store.h"
@@ -105,6 +106,9 @@ struct FixtureOptions {
   int breaker_threshold = 5;  // consecutive failures that open a breaker
   std::chrono::milliseconds heartbeat{0};
   bool watch = true;
+  // A real discovery registry (no store) behind the registry functions, with
+  // the runtime's AgentRegistration as the agent directory.
+  bool with_registry = false;
 };
 
 class PluginFixture {
@@ -142,6 +146,7 @@ class PluginFixture {
   IoThreads io{3};
   std::unique_ptr<store::EventStore> store;
   std::unique_ptr<bus::EventBus> bus;
+  std::unique_ptr<discovery::Registry> registry;  // with_registry
   EventLog log;
 
  private:

@@ -35,6 +35,8 @@ std::string config(const TempDir& dir, const std::string& order_desk_enabled) {
   return dir.write("host.yaml", R"(host:
   data_dir: )" + dir.file("data") + R"(
   workers: 2
+api:
+  listen: 127.0.0.1:0
 store:
   durability: none
   persist: ["sensor.**", "safety.**", "order.**", "report.**"]

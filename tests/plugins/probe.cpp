@@ -20,8 +20,14 @@
 //   durable_group: name       the subscriptions are durable members of this group
 //   unhealthy: true           health() fails
 //   unsubscribe_after: N      after N events, unsubscribes from inside on_event
-//   try_registry: true        at start calls discover and request_by_capability,
-//                             reporting each as "probe.result"
+//   try_registry: true        at start calls discover, select + release and
+//                             request_by_capability for capability "statistics"
+//                             (a calc.request sum of [1,2,3]), reporting each as
+//                             "probe.result" {op, code, message, ...}: discover
+//                             {count, agents}, select {agent}, the reply as op
+//                             "request_by_capability.reply" {instance, result}
+//   hold_lease: true          at start selects a "statistics" service and never
+//                             releases the lease (the host does at unload)
 //   try_store: stream         at start appends two events to `stream` and reads
 //                             them back: "probe.result" {op: "store", count, version}
 #include <chorus/plugin.hpp>
@@ -89,15 +95,13 @@ class Probe : public Agent {
           });
       if (!st) return st;
     }
-    if (config_["try_registry"].boolean()) {
+    if (config_["try_registry"].boolean()) try_registry();
+    if (config_["hold_lease"].boolean()) {
       chorus_service_query q{};
       q.struct_size = sizeof(q);
       q.capability = str("statistics");
-      report("discover", host().discover(q, [](const chorus_service_view&) { return true; }));
-      report("request_by_capability",
-             host().request_by_capability("statistics", Message("calc.request"),
-                                          std::chrono::seconds(1),
-                                          [](const Status&, const Event*) {}));
+      auto lease = host().select(q, [](const chorus_service_view&) {});
+      report("hold_lease", lease.ok() ? Status() : lease.status());
     }
     if (config_.has("try_store")) try_store(std::string(config_["try_store"].string()));
     if (const auto ms = static_cast<int64_t>(config_["tick_ms"].number()); ms > 0) {
@@ -169,8 +173,37 @@ class Probe : public Agent {
     (void)host().publish(Message("probe.result").json(d));
   }
 
-  void report(const char* op, const Status& st) {
-    Value d = Value::object();
+  void try_registry() {
+    chorus_service_query q{};
+    q.struct_size = sizeof(q);
+    q.flags = CHORUS_DISCOVER_HEALTHY_ONLY;
+    q.capability = str("statistics");
+    Value agents = Value::array();
+    const Status found = host().discover(q, [&](const chorus_service_view& s) {
+      agents.push(std::string(s.agent_id.data, s.agent_id.len));
+      return true;
+    });
+    report("discover", found,
+           Value::object().set("count", static_cast<double>(agents.size())).set("agents", agents));
+    std::string agent;
+    auto lease = host().select(
+        q, [&](const chorus_service_view& s) { agent.assign(s.agent_id.data, s.agent_id.len); });
+    if (lease.ok()) (void)host().release(*lease, Status(), std::chrono::microseconds(100));
+    report("select", lease.ok() ? Status() : lease.status(), Value::object().set("agent", agent));
+    Value req = Value::object();
+    req.set("op", "sum").set("values", Value::array().push(1).push(2).push(3));
+    const Status sent = host().request_by_capability(
+        "statistics", Message("calc.request").json(req), std::chrono::seconds(2),
+        [this](const Status& st, const Event* reply) {
+          Value d = Value::object();
+          if (reply)
+            d.set("instance", reply->json()["instance"]).set("result", reply->json()["result"]);
+          report("request_by_capability.reply", st, d);
+        });
+    report("request_by_capability", sent);
+  }
+
+  void report(const char* op, const Status& st, Value d = Value::object()) {
     d.set("op", op).set("code", code_name(st.code())).set("message", st.message());
     (void)host().publish(Message("probe.result").json(d));
   }

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "api/api_options.h"
 #include "bus/bus_options.h"
 #include "config/config.h"
 #include "store/store_options.h"
@@ -241,4 +242,48 @@ TEST_CASE("options: scripts, with limits inherited and overridden") {
   CHECK(runtime::scripts_options_from(default_config()).scripts.empty());
   CHECK(lua::ScriptLimits{}.memory_bytes == ScriptsSection{}.memory_limit);
   CHECK(lua::ScriptLimits{}.cpu == ScriptsSection{}.cpu_limit);
+}
+
+TEST_CASE("options: the api section maps onto ApiOptions") {
+  const char* yaml = R"(store:
+  persist: ["order.*"]
+api:
+  listen: "[::1]:8081"
+  tokens: [a-token]
+  requests:
+    default_timeout: 2s
+    max_timeout: 20s
+  limits:
+    body: 2MiB
+    header: 8KiB
+    connections: 9
+    idle_timeout: 3s
+    read_timeout: 1s
+    requests_per_connection: 7
+  tail:
+    queue: 77
+    close_timeout: 250ms
+)";
+  auto c = parse_config(yaml, "t.yaml");
+  REQUIRE(c.ok());
+  const api::ApiOptions o = runtime::api_options_from(*c);
+  CHECK(o.host == "::1");
+  CHECK(o.port == 8081);
+  CHECK(o.tokens == std::vector<std::string>{"a-token"});
+  CHECK(o.request_default_timeout == 2s);
+  CHECK(o.request_max_timeout == 20s);
+  CHECK(o.limits.max_body == 2u << 20);
+  CHECK(o.limits.max_header == 8u << 10);
+  CHECK(o.limits.max_connections == 9);
+  CHECK(o.limits.idle_timeout == 3s);
+  CHECK(o.limits.read_timeout == 1s);
+  CHECK(o.limits.requests_per_connection == 7);
+  CHECK(o.tail_queue == 77);
+  CHECK(o.tail_close_timeout == 250ms);
+  CHECK(o.persist == std::vector<std::string>{"order.*"});
+  // The defaults.
+  const api::ApiOptions d = runtime::api_options_from(default_config());
+  CHECK(d.host == "127.0.0.1");
+  CHECK(d.port == 7070);
+  CHECK(d.tokens.empty());
 }

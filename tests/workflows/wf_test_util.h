@@ -67,7 +67,7 @@ class WfLife {
     o.folder = folder;
     o.watch = false;
     o.scripts = std::move(scripts);
-    lua::ScriptHostServices sv{&io_.io, bus_.get(), store_.get(), {}};
+    lua::ScriptHostServices sv{&io_.io, bus_.get(), store_.get(), nullptr, {}};
     sv.extensions.push_back(workflows::make_lua_extension(catalog_));
     scripts_ = std::make_unique<lua::ScriptHost>(std::move(o), std::move(sv));
     REQUIRE(scripts_->start().ok());

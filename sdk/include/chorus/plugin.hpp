@@ -532,8 +532,9 @@ class Host {
 
   // The Status of a failed call: its code and the host's last error message.
   Status failure(int32_t rc) const {
-    return Status(rc >= 0 && rc <= CHORUS_STATUS_LAST_KNOWN ? static_cast<Code>(rc) : Code::kInternal,
-                  std::string(view(api_->last_error(h_))));
+    return Status(
+        rc >= 0 && rc <= CHORUS_STATUS_LAST_KNOWN ? static_cast<Code>(rc) : Code::kInternal,
+        std::string(view(api_->last_error(h_))));
   }
 
   // Used by CHORUS_PLUGIN's init.
@@ -619,10 +620,10 @@ class Host {
     auto trampoline = [](void* ctx, chorus_status st, const chorus_event_view* v, chorus_str err) {
       std::unique_ptr<ReplyHolder> h(static_cast<ReplyHolder*>(ctx));
       const Status status =
-          st == CHORUS_OK
-              ? Status()
-              : Status(st <= CHORUS_STATUS_LAST_KNOWN && st >= 0 ? static_cast<Code>(st) : Code::kInternal,
-                       std::string(view(err)));
+          st == CHORUS_OK ? Status()
+                          : Status(st <= CHORUS_STATUS_LAST_KNOWN && st >= 0 ? static_cast<Code>(st)
+                                                                             : Code::kInternal,
+                                   std::string(view(err)));
       try {
         if (v) {
           const Event e(*v, *h->host);
