@@ -22,7 +22,7 @@ stds.chorus_sandbox = {
     chorus = {fields = {
       name = {}, config = {other_fields = true},
       on = {}, after = {}, every = {}, cancel = {}, sleep = {}, now = {}, uuid = {},
-      publish = {}, request = {}, reply = {},
+      publish = {}, request = {}, reply = {}, workflow = {},
       log = {fields = {"debug", "info", "warn", "error"}},
       json = {fields = {"encode", "decode", "null", "array"}},
       store = {fields = {"append", "read", "snapshot", "load_snapshot"}},
@@ -37,6 +37,9 @@ max_line_length = 100
 
 -- Functions that YAML names (handlers and filters) are the script's globals.
 files["scripts/high_value.lua"] = {globals = {"high_value", "log_high_value"}}
+
+-- `chorus test` files run in a plain LuaJIT state with `test(name, fn)`.
+files["scripts/*_test.lua"] = {std = "luajit", read_globals = {"test"}}
 
 -- The lua-language-server annotations are declarations, not a script.
 exclude_files = {"scripts/types/*"}

@@ -53,6 +53,11 @@ Status EventBus::publish_batch(std::span<const EventPtr> events) {
   return impl_->publish_batch(events);
 }
 
+Status EventBus::deliver_stored(const EventPtr& event) {
+  CHORUS_RETURN_IF_ERROR(impl_->check_publishable(event));
+  return impl_->dispatch(event);
+}
+
 void EventBus::publish_async(const EventPtr& event, std::function<void(const Status&)> done) {
   impl_->publish_async(event, std::move(done));
 }

@@ -196,6 +196,14 @@ class EventBus {
   // the event was handed to subscribers (on an io thread); otherwise at once.
   void publish_async(const EventPtr& event, std::function<void(const Status&)> done);
 
+  // Delivers an event the caller has already stored (the workflow engine
+  // writes a published event together with its history record in one store
+  // transaction): like publish(), but never appended to the durable log,
+  // also when its type is persistent, and without the before-publish hooks
+  // (the delivered event must be the stored one). Durable subscriptions
+  // read it from the store as usual. Errors as publish().
+  Status deliver_stored(const EventPtr& event);
+
   // Durability (docs/bus.md "Persistent types and durable subscriptions").
   // Events whose type matches one of `persist` are appended to `log` before
   // they are delivered (in commit order); a publish then completes only after

@@ -12,12 +12,15 @@
 #include "config/config.h"
 #include "lua/script_check.h"
 #include "runtime/options_from_config.h"
+#include "workflows/lua_extension.h"
 
 namespace chorus::cli {
 namespace {
 
 std::vector<lua::ScriptProblem> check_scripts_of(const config::Config& cfg) {
-  return lua::check_scripts(runtime::scripts_options_from(cfg));
+  // chorus.workflow checks its table in check mode (no engine runs).
+  return lua::check_scripts(runtime::scripts_options_from(cfg),
+                            {workflows::make_lua_extension(nullptr)});
 }
 
 }  // namespace

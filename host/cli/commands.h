@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
@@ -76,5 +77,23 @@ int cmd_store_read(const StoreReadOptions& options);
 int cmd_store_events(const StoreEventsOptions& options);
 int cmd_store_export(const StoreExportOptions& options);
 int cmd_store_import(const StoreImportOptions& options);
+
+// ---- `chorus workflows ...` (workflows_cmd.cpp, docs/cli.md "workflows") ----
+
+struct WorkflowsOptions {
+  StoreLocation where;
+  std::string id;    // show, history: an instance id or a unique prefix
+  bool all = false;  // list: ended instances too
+  std::string name;  // upgrade: the workflow
+};
+int cmd_workflows_list(const WorkflowsOptions& options);
+int cmd_workflows_show(const WorkflowsOptions& options);
+int cmd_workflows_history(const WorkflowsOptions& options);
+// `chorus test [PATH...]` (workflows/test_runner.h): *_test.lua files.
+int cmd_test(const std::vector<std::string>& paths);
+
+// Takes the data-dir lock (a stopped host): moves NAME's open instances to
+// the current source where their history replays cleanly.
+int cmd_workflows_upgrade(const WorkflowsOptions& options);
 
 }  // namespace chorus::cli

@@ -115,6 +115,32 @@ int main(int argc, char** argv) {
       "Takes the data-dir lock: stop the host first. Events already stored are "
       "skipped, so an import can be repeated.\n");
 
+  // `chorus workflows ...` (workflows_cmd.cpp): instances in the store, read-only.
+  auto* wf_app = app.add_subcommand("workflows", "Inspect durable workflow instances.");
+  wf_app->require_subcommand(1);
+  WorkflowsOptions wf_opts;
+  auto* wf_list = wf_app->add_subcommand("list", "Open instances (--all: ended ones too).");
+  add_location(wf_list, wf_opts.where);
+  wf_list->add_flag("--all", wf_opts.all, "Also completed, failed and compensated instances");
+  auto* wf_show =
+      wf_app->add_subcommand("show", "One instance: status, version, wait, status table.");
+  wf_show->add_option("id", wf_opts.id, "Instance id (or a unique prefix)")->required();
+  add_location(wf_show, wf_opts.where);
+  auto* wf_history =
+      wf_app->add_subcommand("history", "One instance's history, with source lines.");
+  wf_history->add_option("id", wf_opts.id, "Instance id (or a unique prefix)")->required();
+  add_location(wf_history, wf_opts.where);
+
+  auto* wf_upgrade = wf_app->add_subcommand(
+      "upgrade", "Move NAME's open instances to the current source where they replay cleanly.");
+  wf_upgrade->add_option("name", wf_opts.name, "Workflow name")->required();
+  add_location(wf_upgrade, wf_opts.where);
+  wf_upgrade->footer("Takes the data-dir lock: stop the host first.\n");
+
+  std::vector<std::string> test_paths;
+  auto* test_app = app.add_subcommand(
+      "test", "Run *_test.lua files against the workflow scripts (virtual clock, fresh store).");
+  test_app->add_option("paths", test_paths, "Test files or folders (default: scripts)");
   // ---- live commands: a running host through its admin API (live_commands.h) ----
   auto add_connect = [](CLI::App* cmd, Connect& c) {
     cmd->add_option("--addr", c.addr,
@@ -293,6 +319,11 @@ int main(int argc, char** argv) {
   if (store_events->parsed()) return cmd_store_events(events_opts);
   if (store_export->parsed()) return cmd_store_export(export_opts);
   if (store_import->parsed()) return cmd_store_import(import_opts);
+  if (wf_list->parsed()) return cmd_workflows_list(wf_opts);
+  if (wf_show->parsed()) return cmd_workflows_show(wf_opts);
+  if (wf_history->parsed()) return cmd_workflows_history(wf_opts);
+  if (wf_upgrade->parsed()) return cmd_workflows_upgrade(wf_opts);
+  if (test_app->parsed()) return cmd_test(test_paths);
   if (publish->parsed()) return cmd_publish(publish_opts);
   if (request->parsed()) return cmd_request(request_opts);
   if (tail->parsed()) return cmd_tail(tail_opts);

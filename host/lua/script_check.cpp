@@ -23,7 +23,8 @@ void locate(ScriptProblem& p, const std::string& origin) {
 
 class Checker {
  public:
-  explicit Checker(const ScriptHostOptions& o) : options_(o) {
+  Checker(const ScriptHostOptions& o, const ModuleExtensions& ext)
+      : options_(o), extensions_(std::make_shared<const ModuleExtensions>(ext)) {
     folder_ = display_folder(o.folder);
     folder_real_ = real_path(o.folder);
     if (folder_real_.empty())
@@ -73,6 +74,7 @@ class Checker {
     vs.limits = spec.limits;
     vs.config_json = spec.config_json;
     vs.mode = Mode::kCheck;
+    vs.extensions = extensions_;
     LoadError e;
     slot = ScriptVersion::load(vs, {}, nullptr, &e);
     if (!slot) problems_.push_back({spec.name, path, line_of(e.message, path), e.message});
@@ -125,6 +127,7 @@ class Checker {
   }
 
   const ScriptHostOptions& options_;
+  std::shared_ptr<const ModuleExtensions> extensions_;
   std::string folder_, folder_real_;
   std::map<std::string, std::shared_ptr<ScriptVersion>> versions_;
   std::vector<ScriptProblem> problems_;
@@ -132,8 +135,9 @@ class Checker {
 
 }  // namespace
 
-std::vector<ScriptProblem> check_scripts(const ScriptHostOptions& options) {
-  return Checker(options).run();
+std::vector<ScriptProblem> check_scripts(const ScriptHostOptions& options,
+                                         const ModuleExtensions& extensions) {
+  return Checker(options, extensions).run();
 }
 
 }  // namespace chorus::lua

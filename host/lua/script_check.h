@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lua/lua_options.h"
+#include "lua/module_extension.h"
 
 namespace chorus::lua {
 
@@ -19,6 +20,8 @@ struct ScriptProblem {
   std::string message;  // the whole text, starting with file:line when known
 };
 
-std::vector<ScriptProblem> check_scripts(const ScriptHostOptions& options);
+// `extensions`: what other modules add to `chorus` (their check-mode forms).
+std::vector<ScriptProblem> check_scripts(const ScriptHostOptions& options,
+                                         const ModuleExtensions& extensions = {});
 
 }  // namespace chorus::lua

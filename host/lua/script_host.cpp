@@ -68,6 +68,7 @@ struct ScriptHost::Impl {
     while (ctx.folder_real.size() > 1 && ctx.folder_real.back() == '/')
       ctx.folder_real.pop_back();
     ctx.request_timeout = options.request_timeout;
+    ctx.extensions = std::make_shared<const ModuleExtensions>(services.extensions);
     ctx.other_filter = [this](const std::string& script, const std::string& fn) {
       return filter_locked(script, fn);  // called by a slot's load, mu held
     };

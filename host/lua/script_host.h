@@ -37,6 +37,7 @@
 #include "bus/event_bus.h"
 #include "core/status.h"
 #include "lua/lua_options.h"
+#include "lua/module_extension.h"
 
 namespace boost::asio {
 class io_context;
@@ -57,6 +58,9 @@ struct ScriptHostServices {
   // Optional (thread-safe, outlives the ScriptHost): without it
   // chorus.registry raises "discovery is not available in this host".
   discovery::Registry* registry = nullptr;
+  // Functions other modules add to every script's `chorus` table
+  // (module_extension.h), e.g. chorus.workflow.
+  ModuleExtensions extensions;
 };
 
 struct ScriptInfo {

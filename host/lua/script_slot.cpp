@@ -93,6 +93,7 @@ LoadOutcome ScriptSlot::load(const ScriptSpec& spec, const std::vector<std::stri
   vs.request_timeout = ctx_.request_timeout;
   vs.generation = generation_ + 1;
   vs.counters = counters_;
+  vs.extensions = ctx_.extensions;
   LoadError error;
   std::shared_ptr<ScriptVersion> v = ScriptVersion::load(vs, ctx_.services, executor_, &error);
   if (!v) return fail(Status::InvalidArgument(error.message), error.traceback);

@@ -44,6 +44,7 @@ struct SlotContext {
   std::string folder;       // as configured
   std::string folder_real;  // its realpath
   std::chrono::milliseconds request_timeout{5'000};
+  std::shared_ptr<const ModuleExtensions> extensions;  // may be null
   // A YAML filter of another script ("script.fn"); the host resolves it.
   std::function<Result<bus::Filter>(const std::string& script, const std::string& fn)> other_filter;
 };

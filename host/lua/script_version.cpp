@@ -94,6 +94,25 @@ std::shared_ptr<ScriptVersion> ScriptVersion::load(VersionSpec spec, ScriptServi
   open_sandbox(L, &v->sandbox_);
   open_event_type(L);
   open_chorus_module(L);
+  if (s.extensions && !s.extensions->empty()) {
+    push_environment(L);
+    lua_getfield(L, -1, "chorus");
+    const int table = lua_gettop(L);
+    ExtensionContext ec;
+    ec.script = s.name;
+    ec.path = s.path;
+    ec.source = s.source;
+    ec.hash = v->hash_;
+    ec.folder = s.folder;
+    ec.folder_real = s.folder_real;
+    ec.config_json = s.config_json;
+    ec.trust = s.trust;
+    ec.limits = s.limits;
+    ec.live = s.mode == Mode::kLive;
+    for (const ModuleExtension& ext : *s.extensions)
+      ext(L, table, ec);
+    lua_pop(L, 2);
+  }
   v->invoker_ = std::make_unique<Invoker>(*v->vm_);
 
   if (Status st = load_text_chunk(L, s.source, s.path); !st.ok()) {

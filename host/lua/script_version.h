@@ -34,6 +34,7 @@
 #include "lua/invoker.h"
 #include "lua/lua_options.h"
 #include "lua/lua_vm.h"
+#include "lua/module_extension.h"
 #include "lua/sandbox.h"
 #include "lua/script_counters.h"
 #include "lua/script_service.h"
@@ -87,6 +88,8 @@ struct VersionSpec {
   // The slot's counters; live versions count their calls in them (null:
   // nothing is counted).
   std::shared_ptr<ScriptCounters> counters;
+  // Functions other modules add to `chorus` (module_extension.h); may be null.
+  std::shared_ptr<const ModuleExtensions> extensions;
 };
 
 // A subscription the script declared (chorus.on) or YAML bound to it.

@@ -28,6 +28,7 @@
 #include "runtime/scripts_subsystem.h"
 #include "runtime/store_subsystem.h"
 #include "runtime/version.h"
+#include "runtime/workflows_subsystem.h"
 
 namespace chorus::runtime {
 
@@ -47,7 +48,10 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems(HostServices& services) 
   list.push_back(std::make_unique<StoreSubsystem>(services));
   list.push_back(std::make_unique<BusSubsystem>(services));
   list.push_back(std::make_unique<DiscoverySubsystem>(services));
+  // Made before the scripts start: it adds chorus.workflow to them.
+  auto workflows = std::make_unique<WorkflowsSubsystem>(services);
   list.push_back(std::make_unique<ScriptsSubsystem>(services));
+  list.push_back(std::move(workflows));
   list.push_back(std::make_unique<PluginsSubsystem>(services));
   list.push_back(std::make_unique<ApiSubsystem>(services));  // last: it exposes the others
   return list;

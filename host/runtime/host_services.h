@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "lua/module_extension.h"
+
 namespace boost::asio {
 class io_context;
 }
@@ -25,6 +27,9 @@ class ScriptHost;
 namespace chorus::plugins {
 class PluginHost;
 }
+namespace chorus::workflows {
+class WorkflowEngine;
+}
 namespace chorus::api {
 class MetricsRegistry;
 class Readiness;
@@ -40,6 +45,10 @@ struct HostServices {
   discovery::Registry* registry = nullptr;  // set by DiscoverySubsystem (thread-safe API)
   lua::ScriptHost* scripts = nullptr;       // set by ScriptsSubsystem (Lua filters for plugins)
   plugins::PluginHost* plugins = nullptr;   // set by PluginsSubsystem (loaded agents, for the API)
+  workflows::WorkflowEngine* workflows = nullptr;  // set by WorkflowsSubsystem
+  // What other modules add to every script's `chorus` table, filled when
+  // the subsystem list is made (before any start): chorus.workflow.
+  lua::ModuleExtensions script_extensions;
   // GET /metrics and GET /readyz (host/api, docs/api.md "Metrics" and
   // "Readiness"): set by the runtime before any subsystem starts, so every
   // subsystem can add its collector and its readiness check in start()

@@ -261,6 +261,14 @@ lua::ScriptHostOptions scripts_options_from(const config::Config& config) {
   return o;
 }
 
+workflows::WorkflowOptions workflows_options_from(const config::Config& config) {
+  workflows::WorkflowOptions o;
+  o.scripts_folder = config.scripts.folder;
+  o.memory_bytes = config.scripts.memory_limit;
+  o.persist = config.store.persist;
+  return o;
+}
+
 }  // namespace chorus::runtime
 
 namespace chorus::runtime {

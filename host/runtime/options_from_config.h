@@ -14,6 +14,7 @@
 #include "lua/lua_options.h"
 #include "plugins/plugin_host_options.h"
 #include "store/store_options.h"
+#include "workflows/workflow_options.h"
 
 namespace chorus::config {
 struct Config;
@@ -49,6 +50,9 @@ plugins::PluginHostOptions plugins_options_from(const config::Config& config,
 // default to scripts.limits; YAML positions travel along for errors found
 // when a script is loaded (a missing handler function).
 lua::ScriptHostOptions scripts_options_from(const config::Config& config);
+// The workflow engine's options: no `workflows:` section yet; the scripts
+// folder and the engine states' memory limit come from `scripts:`.
+workflows::WorkflowOptions workflows_options_from(const config::Config& config);
 
 }  // namespace chorus::runtime
 

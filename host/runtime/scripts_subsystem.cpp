@@ -22,7 +22,8 @@ ScriptsSubsystem::~ScriptsSubsystem() {
 Status ScriptsSubsystem::start(const config::Config& config) {
   host_ = std::make_unique<lua::ScriptHost>(
       scripts_options_from(config),
-      lua::ScriptHostServices{services_.io, services_.bus, services_.store, services_.registry});
+      lua::ScriptHostServices{services_.io, services_.bus, services_.store, services_.registry,
+                              services_.script_extensions});
   if (Status s = host_->start(); !s.ok()) {
     host_.reset();
     return s;

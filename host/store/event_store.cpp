@@ -12,6 +12,7 @@
 #include "store/internal/auto_snapshotter.h"
 #include "store/internal/env.h"
 #include "store/internal/group_ops.h"
+#include "store/internal/multi_append.h"
 #include "store/internal/reader.h"
 #include "store/internal/resolution.h"
 #include "store/internal/retention.h"
@@ -125,6 +126,34 @@ void EventStore::append_async(const EventPtr& event, AppendCallback done) {
   }
   append_async(event->stream(), std::span<const EventPtr>(&event, 1), ExpectedVersion::any(),
                std::move(done));
+}
+
+MultiAppendResult EventStore::append_multi(std::span<const StreamAppend> parts) {
+  MultiAppendOp op;
+  Status s = writable("append");
+  if (s.ok()) s = prepare_multi_append(parts, op.specs);
+  if (!s.ok()) {
+    op.result.status = std::move(s);
+    return op.result;
+  }
+  Completion done;
+  op.waiter = &done;
+  writer_->submit(&op);
+  done.wait();
+  return std::move(op.result);
+}
+
+void EventStore::append_multi_async(std::span<const StreamAppend> parts, MultiAppendCallback done) {
+  auto* op = new MultiAppendOp();
+  op->callback = std::move(done);
+  Status s = writable("append");
+  if (s.ok()) s = prepare_multi_append(parts, op->specs);
+  if (!s.ok()) {
+    op->result.status = std::move(s);
+    op->complete(Status::OK());  // runs the callback here and deletes the op
+    return;
+  }
+  writer_->submit(op);
 }
 
 AppendResult EventStore::append_dead_letter(const Event& original, const DeadLetterInfo& info) {

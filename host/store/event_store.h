@@ -112,6 +112,19 @@ class EventStore {
   void append_async(std::string_view stream, std::span<const EventPtr> events,
                     ExpectedVersion expected, AppendCallback done);
   void append_async(const EventPtr& event, AppendCallback done);
+  // Appends several parts, each to its own stream with its own expected
+  // version, in ONE writer transaction: all parts are written or none
+  // (docs/store.md "Multi-stream appends"). For the host's own engines (the
+  // workflow engine writes a published event and its history record
+  // together): a part may name a system stream ('$' names) other than the
+  // store's own ($dead-letters, $dead-letters-resolved). Each part follows
+  // append()'s rules (idempotency by id, expected version); a stream may
+  // appear in one part only and an id once in all. Blocks until the commit
+  // met the durability policy.
+  MultiAppendResult append_multi(std::span<const StreamAppend> parts);
+  // The same without blocking: `done` runs on the completion thread (quick,
+  // no blocking store calls), also for a refusal before anything was queued.
+  void append_multi_async(std::span<const StreamAppend> parts, MultiAppendCallback done);
   // Appends the dead letter of `original` to $dead-letters (dead_letter.h).
   AppendResult append_dead_letter(const Event& original, const DeadLetterInfo& info);
   // Resolves the dead letter at `dead_letter_version` of $dead-letters:

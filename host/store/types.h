@@ -11,7 +11,9 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.h"
@@ -58,6 +60,26 @@ struct AppendResult {
 
   bool ok() const noexcept { return status.ok(); }
 };
+// One part of a multi-stream append (EventStore::append_multi): `events`
+// for `stream` (empty: the global log) if it meets `expected`.
+struct StreamAppend {
+  std::string_view stream;
+  std::span<const EventPtr> events;
+  ExpectedVersion expected;
+};
+
+// The outcome of a multi-stream append: `status` is OK when every part was
+// written (or was an idempotent retry), else the first failure, naming the
+// part's stream, and nothing of any part was written. `parts[i]` is part
+// i's own result (positions, versions; on failure only the failing part's
+// status and actual_version are set).
+struct MultiAppendResult {
+  Status status;
+  std::vector<AppendResult> parts;
+  bool ok() const noexcept { return status.ok(); }
+};
+using MultiAppendCallback = std::function<void(const MultiAppendResult&)>;
+
 // Runs on the store's completion thread (internal/writer.h) once the append's commit met the
 // durability policy (or failed). It must be quick and must not call
 // blocking store functions: post real work elsewhere.

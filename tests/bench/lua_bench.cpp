@@ -69,8 +69,8 @@ struct Host {
     s.trust = trust;
     s.limits.cpu = 100ms;
     o.scripts = {s};
-    host =
-        std::make_unique<lua::ScriptHost>(o, lua::ScriptHostServices{&io.io, bus.get(), nullptr});
+    host = std::make_unique<lua::ScriptHost>(
+        o, lua::ScriptHostServices{&io.io, bus.get(), nullptr, nullptr, {}});
     if (!host->start().ok() || !host->scripts().at(0).loaded) {
       std::fprintf(stderr, "script did not load: %s\n", host->scripts().at(0).last_error.c_str());
       std::exit(1);

@@ -389,3 +389,28 @@ TEST_CASE("durable subscriptions need a durable log and a valid pattern") {
   CHECK(r.error().is(StatusCode::kFailedPrecondition));
   CHECK(bus.set_durable_log(nullptr, {"bad..pattern"}).message().find("store.persist") == 0);
 }
+
+TEST_CASE("deliver_stored hands a stored event to subscribers without storing it again") {
+  TempDir dir;
+  auto store = open_store(dir);
+  IoThreads io;
+  EventBus bus(io.io);
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+  Recorder rec;
+  REQUIRE(bus.subscribe("order.*",
+                        [&](const EventPtr& e) {
+                          rec.add(e);
+                          return Status::OK();
+                        })
+              .ok());
+  EventPtr e = order(1);
+  REQUIRE(store->append(e).ok());
+  REQUIRE(bus.deliver_stored(e).ok());
+  REQUIRE(rec.wait_count(1));
+  CHECK(rec.entries()[0].event->id() == e->id());
+  auto all = store->read_all(1);
+  REQUIRE(all.ok());
+  CHECK(all->events.size() == 1);  // stored once, by the caller
+  CHECK(bus.stats().persisted == 0);
+}

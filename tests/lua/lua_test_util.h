@@ -189,7 +189,8 @@ class ScriptFixture {
   }
   lua::ScriptHost& start_with(lua::ScriptHostOptions o) {
     host_ = std::make_unique<lua::ScriptHost>(
-        std::move(o), lua::ScriptHostServices{&io_.io, bus_.get(), store_.get(), registry_.get()});
+        std::move(o),
+        lua::ScriptHostServices{&io_.io, bus_.get(), store_.get(), registry_.get(), {}});
     Status s = host_->start();
     if (!s.ok()) throw std::runtime_error(s.to_string());
     return *host_;

@@ -34,7 +34,7 @@ struct LuaFilterFixture {
     s.file = "gate.lua";
     o.scripts.push_back(s);
     scripts = std::make_unique<lua::ScriptHost>(
-        std::move(o), lua::ScriptHostServices{&f.io.io, f.bus.get(), nullptr});
+        std::move(o), lua::ScriptHostServices{&f.io.io, f.bus.get(), nullptr, nullptr, {}});
     REQUIRE(scripts->start().ok());
     lua::ScriptHost* host = scripts.get();
     f.options().script_filters = [host](std::string_view script,

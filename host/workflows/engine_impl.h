@@ -1,0 +1,194 @@
+// The workflow engine's private parts: instances, their waits, and the
+// engine state shared by engine.cpp (lifecycle, triggers, starts),
+// engine_run.cpp (coroutines, records, ends, divergence), engine_waits.cpp
+// (timers, awaits, requests), engine_recovery.cpp (replay after a restart)
+// and ctx_api.cpp (the ctx commands). Everything here is used on the
+// engine's strand only, except the atomic counters.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "bus/event_bus.h"
+#include "lua/invoker.h"
+#include "workflows/engine_state.h"
+#include "workflows/history_records.h"
+#include "workflows/workflow_engine.h"
+#include "workflows/workflows_log.h"
+
+namespace chorus::workflows {
+
+struct PendingWait {
+  std::string kind;  // "" none, sleep, await, request, request_capability
+  uint32_t seq = 0;
+  uint64_t token = 0;  // names this wait: completions of an older one are ignored
+  std::unique_ptr<boost::asio::steady_timer> timer;
+  bus::SubscriptionId sub = 0;
+  bool subscribed = false;
+  // await: candidate events (table JSON, id) not yet shown to the match
+  std::deque<std::pair<std::string, std::string>> candidates;
+  std::set<std::string> seen;  // ids offered (store catch-up and bus overlap)
+  std::pair<std::string, std::string> current;
+  bool in_next = false;  // the coroutine waits in _await_next
+};
+
+enum class Phase : uint8_t { kStarting, kRunning, kSuspended, kEnding };
+
+struct Instance {
+  std::string id, stream;
+  StartedRecord started;
+  EngineState* state = nullptr;
+  uint64_t version = 0;  // the stream's version after the writes queued so far
+  uint32_t next_seq = 1;
+  uint32_t max_recorded = 0;  // replay: the highest seq in the loaded history
+  std::map<uint32_t, Recorded> history;
+  uint64_t records = 0;
+  std::string cause_id;  // causation of the next publish
+  lua::WaitTicket ticket;
+  bool has_ticket = false;
+  PendingWait wait;
+  Phase phase = Phase::kStarting;
+  bool stopped = false;            // no more effects: ended, diverged or suspended
+  std::optional<Finish> terminal;  // decided inside run (saga end, continue_as_new)
+  std::string result = "null";
+  std::string status_table = "null";
+  std::string continue_input;  // continue_as_new: the carried input (JSON)
+  bool continuing = false;
+  int ctx_ref = -2;
+  bool replaying() const noexcept { return next_seq <= max_recorded; }
+};
+
+struct TriggerSub {
+  bus::SubscriptionId id = 0;  // the ephemeral subscription (0: none)
+  std::vector<std::string> patterns;
+};
+
+struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
+  EngineImpl(WorkflowOptions o, WorkflowServices s, std::shared_ptr<Catalog> c)
+      : options(o), services(s), catalog(std::move(c)), strand(services.io->get_executor()) {}
+
+  WorkflowOptions options;
+  WorkflowServices services;
+  std::shared_ptr<Catalog> catalog;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand;
+
+  std::map<std::string, std::unique_ptr<EngineState>> versions;  // "script@hash"
+  std::unordered_map<std::string, std::unique_ptr<Instance>> instances;
+  std::map<std::pair<std::string, std::string>, std::string> keys;  // (workflow, key) -> id
+  std::map<std::string, TriggerSub> triggers;
+  // Durable trigger subscriptions: unsubscribed by stop() from the calling
+  // thread before the strand stops (their handlers wait for the strand).
+  std::mutex durable_mu;
+  std::vector<bus::SubscriptionId> durable_subs;
+  std::atomic<bool> closing{false};
+  // Whether `pattern`'s events are stored (a persist pattern covers it).
+  bool persistent(const std::string& pattern) const;
+  std::set<std::string> stored_sources;
+  std::mt19937_64 rng{std::random_device{}()};
+  uint64_t next_token = 1;
+  bool stopping = false;
+  // Dry replay (upgrade checks): commands never run live; the first one
+  // without a completed record ends the run (dry_reached_end), a mismatch
+  // is kept in dry_mismatch; nothing is written.
+  bool dry_run = false;
+  bool dry_reached_end = false;
+  std::string dry_mismatch;
+  // Virtual time: the clock's offset from the wall clock, and the pending
+  // timers by deadline (instance id, token).
+  int64_t clock_offset_ns = 0;
+  std::multimap<int64_t, std::pair<std::string, uint64_t>> virtual_timers;
+  int64_t now_ns() const;
+
+  std::atomic<uint64_t> n_started{0}, n_completed{0}, n_failed{0}, n_compensated{0}, n_continued{0},
+      n_diverged{0}, n_suspended{0}, n_refused_by_key{0}, n_replayed{0}, n_open{0}, n_versions{0};
+
+  template <typename F>
+  void post(F&& f) {
+    boost::asio::post(strand, [w = weak_from_this(), f = std::forward<F>(f)]() mutable {
+      if (auto self = w.lock()) f(*self);
+    });
+  }
+
+  // ---- engine.cpp ----
+  void on_definition(const Definition& d);
+  // `done` (optional) runs on the strand once the trigger started an
+  // instance (its start record committed) or was refused.
+  void on_trigger(const std::string& workflow, const EventPtr& ev,
+                  std::function<void()> done = nullptr);
+  void start_instance(const Definition& d, EngineState& st, const EventPtr& trigger,
+                      std::string key, bool has_key, std::function<void()> done);
+  void publish_lifecycle(const Instance& in, std::string_view type, std::string data);
+
+  // ---- engine_run.cpp ----
+  // The state of a version, loading it when needed; null with `error` set.
+  EngineState* version_for(const VersionSource& src, Status* error);
+  void begin_run(Instance& in);
+  // Builds ctx and starts run(ctx, trigger); null result when the version
+  // lacks the workflow (suspends it unless dry).
+  std::optional<lua::CallResult> start_coroutine(Instance& in);
+  void resume(Instance& in, const lua::Pusher& push);
+  void handle(Instance& in, const lua::CallResult& r);
+  // Appends a record to the instance's stream (asynchronously, in order).
+  void append_record(Instance& in, std::string_view type, std::string data);
+  void finish(Instance& in, Finish f);
+  void suspend(Instance& in, std::string_view reason, const std::string& error, uint32_t seq);
+  void drop(const std::string& id);
+  // The instance of the ctx table at `index` (raises when gone, and when
+  // stopped unless kAllowStopped).
+  enum Access : uint8_t { kLive, kAllowStopped };
+  Instance& instance_of(lua_State* L, int index, Access access = kLive);
+  // Writes a publish and its record in one transaction, then delivers it.
+  void publish_live(Instance& in, uint32_t seq, const std::string& at, std::string_view type,
+                    std::string result, const EventPtr& ev);
+  // Takes the next seq for a command of `kind`/`key`. Returns its record when
+  // replaying (after checking it matches: else suspends and raises), null
+  // when live.
+  const Recorded* begin_command(lua_State* L, Instance& in, std::string_view kind,
+                                std::string_view key, uint32_t& seq, std::string& at);
+  void record_command(Instance& in, uint32_t seq, std::string_view kind, std::string_view key,
+                      std::string_view at, std::string result);
+  void record_scheduled(Instance& in, uint32_t seq, std::string_view kind, std::string_view key,
+                        std::string_view at, int64_t deadline_ns, uint64_t from_seq);
+  void record_completed(Instance& in, uint32_t seq, const Completion& c);
+  [[noreturn]] void diverge(lua_State* L, Instance& in, uint32_t seq, const Recorded* expected,
+                            std::string_view kind, std::string_view key, std::string_view at);
+
+  // ---- engine_waits.cpp ----
+  void arm_timer(Instance& in, int64_t deadline_ns);
+  void arm_await(Instance& in, uint32_t seq, const std::string& pattern, int64_t deadline_ns,
+                 uint64_t from_seq);
+  // capability "": a plain bus request of `type`.
+  void send_request(Instance& in, uint32_t seq, const std::string& capability,
+                    const std::string& type, const std::string& data_json, int64_t deadline_ns);
+  void disarm(Instance& in);
+  void on_timer(const std::string& id, uint64_t token);
+  void on_await_event(const std::string& id, uint64_t token, const EventPtr& ev);
+  void on_reply(const std::string& id, uint64_t token, Result<EventPtr> reply);
+  void offer_candidate(Instance& in);
+
+  // ---- engine_recovery.cpp ----
+  // The source of `hash` for a recovered instance: the catalog's when it is
+  // the current one, else the stored copy ($wf-source-<hash>).
+  Result<VersionSource> stored_source(const std::string& workflow, const std::string& hash);
+  Status recover();
+};
+
+// Data of the workflow.* events (engine.cpp).
+std::string lifecycle_json(const Instance& in, const Finish& f);
+std::string suspension_json(const Instance& in, uint32_t seq, const std::string& error);
+VersionSource source_of(const Definition& d);
+
+}  // namespace chorus::workflows

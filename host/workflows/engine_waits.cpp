@@ -1,0 +1,211 @@
+// What instances wait for: durable timers (sleep, await timeouts), awaited
+// events (a bus subscription per await, plus the store from `from_seq` when
+// an await resumes after a restart) and requests (docs/workflows.md "Replay").
+#include <fmt/core.h>
+#include <lua.hpp>
+
+#include "core/clock.h"
+#include "discovery/registry.h"
+#include "lua/lua_json.h"
+#include "store/event_store.h"
+#include "workflows/engine_impl.h"
+#include "workflows/ids.h"
+
+namespace chorus::workflows {
+
+int64_t EngineImpl::now_ns() const {
+  return wall_clock_ns() + clock_offset_ns;
+}
+
+void EngineImpl::arm_timer(Instance& in, int64_t deadline_ns) {
+  in.wait.token = next_token++;
+  if (options.virtual_time) {
+    virtual_timers.emplace(deadline_ns, std::make_pair(in.id, in.wait.token));
+    return;
+  }
+  in.wait.timer = std::make_unique<boost::asio::steady_timer>(*services.io);
+  const int64_t left = std::max<int64_t>(0, deadline_ns - now_ns());
+  in.wait.timer->expires_after(std::chrono::nanoseconds(left));
+  in.wait.timer->async_wait([w = weak_from_this(), id = in.id,
+                             token = in.wait.token](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto self = w.lock()) self->post([id, token](EngineImpl& e) { e.on_timer(id, token); });
+  });
+}
+
+void EngineImpl::disarm(Instance& in) {
+  PendingWait& w = in.wait;
+  if (w.timer) {
+    w.timer->cancel();
+    w.timer.reset();
+  }
+  if (w.subscribed) {
+    (void)services.bus->unsubscribe(w.sub);
+    w.subscribed = false;
+  }
+  w.kind.clear();
+  w.seq = 0;
+  w.token = 0;
+  w.candidates.clear();
+  w.seen.clear();
+  w.in_next = false;
+}
+
+void EngineImpl::on_timer(const std::string& id, uint64_t token) {
+  auto it = instances.find(id);
+  if (it == instances.end()) return;
+  Instance& in = *it->second;
+  if (in.wait.token != token || in.stopped) return;
+  const uint32_t seq = in.wait.seq;
+  if (in.wait.kind == "sleep") {
+    record_completed(in, seq, Completion{});
+    disarm(in);
+    resume(in, nullptr);
+  } else if (in.wait.kind == "await") {
+    Completion c;
+    c.timeout = true;
+    record_completed(in, seq, c);
+    const bool waiting = in.wait.in_next;
+    disarm(in);
+    if (waiting)
+      resume(in, [](lua_State* co) {
+        lua_pushnil(co);
+        lua_pushstring(co, "timeout");
+        return 2;
+      });
+  }
+}
+
+void EngineImpl::arm_await(Instance& in, uint32_t seq, const std::string& pattern,
+                           int64_t deadline_ns, uint64_t from_seq) {
+  in.wait.kind = "await";
+  in.wait.seq = seq;
+  if (deadline_ns > 0) {
+    arm_timer(in, deadline_ns);
+  } else {
+    in.wait.token = next_token++;
+  }
+  bus::SubscribeOptions o;
+  o.mode = bus::DeliveryMode::kInline;
+  o.subscriber_id = fmt::format("workflow.{}.{}", in.id, seq);
+  auto sub = services.bus->subscribe(
+      pattern,
+      [w = weak_from_this(), id = in.id, token = in.wait.token](const EventPtr& ev) {
+        if (auto self = w.lock())
+          self->post([id, token, ev](EngineImpl& e) { e.on_await_event(id, token, ev); });
+        return Status::OK();
+      },
+      o);
+  if (!sub.ok()) {
+    workflows_log().error("workflow instance {}: await '{}': {}", in.id, pattern,
+                          sub.error().message());
+    return;
+  }
+  in.wait.sub = *sub;
+  in.wait.subscribed = true;
+  if (from_seq == 0) return;
+  // Resuming after a restart: events of the pattern stored meanwhile first.
+  uint64_t from = from_seq;
+  for (;;) {
+    auto page = services.store->read_types(pattern, from, store::Direction::kForward, 1000);
+    if (!page.ok()) break;
+    for (const store::StoredEvent& se : page->events) {
+      const std::string eid = se.event->id().to_string();
+      if (!in.wait.seen.insert(eid).second) continue;
+      in.wait.candidates.emplace_back(event_table_json(*se.event), eid);
+    }
+    if (page->end || page->events.empty()) break;
+    from = page->next;
+  }
+}
+
+void EngineImpl::on_await_event(const std::string& id, uint64_t token, const EventPtr& ev) {
+  auto it = instances.find(id);
+  if (it == instances.end()) return;
+  Instance& in = *it->second;
+  if (in.wait.kind != "await" || in.wait.token != token || in.stopped) return;
+  std::string eid = ev->id().to_string();
+  if (!in.wait.seen.insert(eid).second) return;
+  in.wait.candidates.emplace_back(event_table_json(*ev), std::move(eid));
+  offer_candidate(in);
+}
+
+void EngineImpl::offer_candidate(Instance& in) {
+  if (in.wait.kind != "await" || !in.wait.in_next || in.wait.candidates.empty()) return;
+  in.wait.in_next = false;
+  in.wait.current = std::move(in.wait.candidates.front());
+  in.wait.candidates.pop_front();
+  const std::string json = in.wait.current.first;
+  resume(in, [json](lua_State* co) {
+    std::string err;
+    if (!lua::push_json(co, json, &err)) lua_pushnil(co);
+    return 1;
+  });
+}
+
+void EngineImpl::send_request(Instance& in, uint32_t seq, const std::string& capability,
+                              const std::string& type, const std::string& data_json,
+                              int64_t deadline_ns) {
+  in.wait.kind = capability.empty() ? "request" : "request_capability";
+  in.wait.seq = seq;
+  in.wait.token = next_token++;
+  EventBuilder b(type);
+  b.source(in.started.workflow)
+      .correlation_id(in.started.correlation)
+      .data(data_json, "application/json")
+      .metadata("idempotencykey", idempotency_key(in.id, seq));
+  if (!in.cause_id.empty()) b.causation_id(in.cause_id);
+  auto ev = b.build();
+  auto done = [w = weak_from_this(), id = in.id, token = in.wait.token](Result<EventPtr> r) {
+    if (auto self = w.lock())
+      self->post([id, token, r = std::move(r)](EngineImpl& e) mutable {
+        e.on_reply(id, token, std::move(r));
+      });
+  };
+  if (!ev.ok()) {
+    done(ev.error());
+    return;
+  }
+  const auto timeout =
+      std::chrono::milliseconds(std::max<int64_t>(1, (deadline_ns - now_ns()) / 1'000'000));
+  if (capability.empty()) {
+    services.bus->request(*ev, timeout, std::move(done));
+  } else if (!services.registry) {
+    // No discovery (`chorus test`): a plain request of the request's type.
+    services.bus->request(*ev, timeout, std::move(done));
+  } else {
+    discovery::RequestOptions o;
+    o.timeout = timeout;
+    services.registry->request_by_capability(capability, *ev, o, std::move(done));
+  }
+}
+
+void EngineImpl::on_reply(const std::string& id, uint64_t token, Result<EventPtr> reply) {
+  auto it = instances.find(id);
+  if (it == instances.end()) return;
+  Instance& in = *it->second;
+  if (in.wait.token != token || in.stopped) return;
+  const uint32_t seq = in.wait.seq;
+  Completion c;
+  if (reply.ok()) {
+    c.result = event_table_json(**reply);
+    in.cause_id = (*reply)->id().to_string();
+  } else {
+    c.is_error = true;
+    c.error = reply.error().to_string();
+  }
+  record_completed(in, seq, c);
+  disarm(in);
+  resume(in, [c](lua_State* co) {
+    if (c.is_error) {
+      lua_pushnil(co);
+      lua_pushlstring(co, c.error.data(), c.error.size());
+      return 2;
+    }
+    std::string err;
+    if (!lua::push_json(co, c.result, &err)) lua_pushnil(co);
+    return 1;
+  });
+}
+
+}  // namespace chorus::workflows

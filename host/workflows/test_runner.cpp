@@ -1,0 +1,476 @@
+// The `chorus test` harness: test files in a plain LuaJIT state, each case
+// on a fresh host (store, bus, scripts, engine with virtual time).
+#include "workflows/test_runner.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <fmt/core.h>
+#include <lua.hpp>
+
+#include "bus/event_bus.h"
+#include "lua/lua_json.h"
+#include "lua/script_host.h"
+#include "store/event_store.h"
+#include "workflows/history_reader.h"
+#include "workflows/lua_extension.h"
+#include "workflows/workflow_engine.h"
+
+namespace chorus::workflows {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The store as the bus's durable log: every event of a test is stored, so
+// expectations read the store.
+class StoreLog final : public bus::DurableLog {
+ public:
+  explicit StoreLog(store::EventStore& s) : s_(s) {}
+  Status append(const EventPtr& e, bool& duplicate) override {
+    auto r = s_.append(e);
+    duplicate = r.ok() && r.written == 0;
+    return r.status;
+  }
+  void append_async(const EventPtr& e, bus::DurableAppendCallback done) override {
+    s_.append_async(
+        e, [done](const store::AppendResult& r) { done(r.status, r.ok() && r.written == 0); });
+  }
+  Result<std::unique_ptr<bus::DurableGroup>> open_group(std::string_view, std::string_view,
+                                                        bool) override {
+    return Status::NotSupported("chorus test: no durable subscriptions");
+  }
+
+ private:
+  store::EventStore& s_;
+};
+
+struct Harness {
+  std::string folder;  // the test file's folder: scripts are loaded from there
+  std::string dir;     // the temporary directory
+  std::vector<lua::ScriptSpec> specs;
+  lua_State* L = nullptr;  // the test file's state (main thread only)
+
+  boost::asio::io_context io;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::unique_ptr<store::EventStore> store;
+  std::unique_ptr<bus::EventBus> bus;
+  std::shared_ptr<Catalog> catalog;
+  std::unique_ptr<lua::ScriptHost> scripts;
+  std::unique_ptr<WorkflowEngine> engine;
+  std::map<std::string, int> responders;  // type -> Lua function ref
+  std::mutex mu;
+  std::deque<EventPtr> requests;  // waiting for a responder (main thread answers)
+  bool started = false;
+
+  ~Harness() { shutdown(); }
+
+  Status start() {
+    if (started) return Status::OK();
+    started = true;
+    char tmpl[] = "/tmp/chorus-test-XXXXXX";
+    if (!mkdtemp(tmpl)) return Status::IOError("chorus test: cannot make a temporary directory");
+    dir = tmpl;
+    work =
+        std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+            io.get_executor());
+    for (int i = 0; i < 2; ++i)
+      threads.emplace_back([this] { io.run(); });
+    store::StoreOptions so;
+    so.path = dir + "/store";
+    so.durability = store::Durability::kNone;
+    so.retention_interval = std::chrono::milliseconds(0);
+    CHORUS_ASSIGN_OR_RETURN(store, store::EventStore::open(so));
+    bus = std::make_unique<bus::EventBus>(io);
+    CHORUS_RETURN_IF_ERROR(bus->set_durable_log(std::make_shared<StoreLog>(*store), {"**"}));
+    for (const auto& [type, ref] : responders) {
+      bus::SubscribeOptions o;
+      o.mode = bus::DeliveryMode::kInline;
+      CHORUS_RETURN_IF_ERROR(bus->subscribe(
+                                    type,
+                                    [this](const EventPtr& e) {
+                                      if (bus::EventBus::is_reply(*e)) return Status::OK();
+                                      std::lock_guard l(mu);
+                                      requests.push_back(e);
+                                      return Status::OK();
+                                    },
+                                    o)
+                                 .status());
+    }
+    catalog = std::make_shared<Catalog>();
+    lua::ScriptHostOptions o;
+    o.folder = folder;
+    o.watch = false;
+    o.scripts = specs;
+    lua::ScriptHostServices sv{&io, bus.get(), store.get(), nullptr, {}};
+    sv.extensions.push_back(make_lua_extension(catalog));
+    scripts = std::make_unique<lua::ScriptHost>(o, sv);
+    CHORUS_RETURN_IF_ERROR(scripts->start());
+    for (const auto& i : scripts->scripts())
+      if (!i.loaded) return Status::InvalidArgument(i.last_error);
+    WorkflowOptions wo;
+    wo.virtual_time = true;
+    wo.scripts_folder = folder;
+    engine = std::make_unique<WorkflowEngine>(
+        wo, WorkflowServices{&io, bus.get(), store.get(), nullptr}, catalog);
+    return engine->start();
+  }
+
+  void shutdown() {
+    if (!started) return;
+    started = false;
+    if (engine) engine->stop();
+    if (scripts) scripts->stop();
+    if (bus) (void)bus->shutdown(std::chrono::milliseconds(1000));
+    work.reset();
+    io.stop();
+    for (auto& t : threads)
+      t.join();
+    threads.clear();
+    if (engine) engine->close();
+    if (scripts) scripts->close();
+    engine.reset();
+    scripts.reset();
+    bus.reset();
+    if (store) store->close();
+    store.reset();
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+
+  // Answers queued requests with the test's responders (on this thread).
+  void answer_requests() {
+    for (;;) {
+      EventPtr req;
+      {
+        std::lock_guard l(mu);
+        if (requests.empty()) return;
+        req = requests.front();
+        requests.pop_front();
+      }
+      auto it = responders.find(std::string(req->type()));
+      if (it == responders.end()) continue;
+      lua_rawgeti(L, LUA_REGISTRYINDEX, it->second);
+      std::string err;
+      if (!lua::push_json(L, req->data().empty() ? "null" : req->data(), &err)) lua_pushnil(L);
+      if (lua_pcall(L, 1, 1, 0) != 0) {
+        lua_pop(L, 1);
+        continue;  // no reply: the request times out
+      }
+      std::string data = "null";
+      (void)lua::encode_json(L, -1, data, &err);
+      lua_pop(L, 1);
+      (void)bus->reply(*req, std::move(EventBuilder(std::string(req->type()) + ".reply")
+                                           .source("chorus-test")
+                                           .data(data, "application/json")));
+    }
+  }
+
+  // Runs until nothing moves: the engine, the store and the responders.
+  void settle() {
+    uint64_t last = UINT64_MAX;
+    int quiet = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (quiet < 3 && std::chrono::steady_clock::now() < deadline) {
+      engine->sync();
+      answer_requests();
+      const WorkflowStats s = engine->stats();
+      const uint64_t now = store->durable_seq() * 1'000'003 + s.started * 7919 +
+                           s.completed * 104729 + s.failed * 31 + s.compensated * 17 +
+                           s.suspended * 13 + s.open;
+      bool pending;
+      {
+        std::lock_guard l(mu);
+        pending = !requests.empty();
+      }
+      if (now == last && !pending) {
+        ++quiet;
+      } else {
+        quiet = 0;
+        last = now;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the io threads run
+    }
+  }
+};
+
+const char kHarnessMeta[] = "chorus.test.harness";
+
+Harness& harness(lua_State* L) {
+  return **static_cast<Harness**>(luaL_checkudata(L, 1, kHarnessMeta));
+}
+
+void started_or_raise(lua_State* L, Harness& h) {
+  if (Status s = h.start(); !s.ok())
+    luaL_error(L, "the test host did not start: %s", s.message().c_str());
+}
+
+int h_load(lua_State* L) {
+  Harness& h = harness(L);
+  if (h.started) return luaL_error(L, "h:load: load every script before the first publish");
+  lua::ScriptSpec s;
+  s.file = luaL_checkstring(L, 2);
+  s.name = fs::path(s.file).stem().string();
+  if (!lua_isnoneornil(L, 3)) {
+    std::string err;
+    if (!lua::encode_json(L, 3, s.config_json, &err))
+      return luaL_error(L, "h:load: config: %s", err.c_str());
+  }
+  h.specs.push_back(std::move(s));
+  return 0;
+}
+
+int h_respond(lua_State* L) {
+  Harness& h = harness(L);
+  if (h.started) return luaL_error(L, "h:respond: register responders before the first publish");
+  const std::string type = luaL_checkstring(L, 2);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_pushvalue(L, 3);
+  h.responders[type] = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+int h_publish(lua_State* L) {
+  Harness& h = harness(L);
+  started_or_raise(L, h);
+  const char* type = luaL_checkstring(L, 2);
+  std::string data = "{}", err;
+  if (!lua_isnoneornil(L, 3) && !lua::encode_json(L, 3, data, &err))
+    return luaL_error(L, "h:publish: %s", err.c_str());
+  auto ev = EventBuilder(type).source("chorus-test").data(data, "application/json").build();
+  if (!ev.ok()) return luaL_error(L, "h:publish: %s", ev.error().message().c_str());
+  if (Status s = h.bus->publish(*ev); !s.ok())
+    return luaL_error(L, "h:publish: %s", s.message().c_str());
+  h.settle();
+  return 0;
+}
+
+int h_advance(lua_State* L) {
+  Harness& h = harness(L);
+  started_or_raise(L, h);
+  const bool fired = h.engine->fire_next_timer();
+  h.settle();
+  lua_pushboolean(L, fired);
+  return 1;
+}
+
+// The data of the stored events of `type`, as Lua tables, in a new table.
+int push_published(lua_State* L, Harness& h, const char* type) {
+  auto page = h.store->read_types(type, 0, store::Direction::kForward, 100'000);
+  if (!page.ok()) return luaL_error(L, "%s", page.error().message().c_str());
+  lua_newtable(L);
+  int i = 0;
+  for (const auto& se : page->events) {
+    std::string err;
+    if (!lua::push_json(L, se.event->data().empty() ? "null" : se.event->data(), &err))
+      lua_pushnil(L);
+    lua_rawseti(L, -2, ++i);
+  }
+  return 1;
+}
+
+// True when every field of the table at `want` equals the same field of `have`.
+bool fields_match(lua_State* L, int have, int want) {
+  if (!lua_istable(L, have)) return false;
+  lua_pushnil(L);
+  while (lua_next(L, want) != 0) {
+    lua_pushvalue(L, -2);
+    lua_gettable(L, have);
+    const bool eq = lua_equal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!eq) {
+      lua_pop(L, 1);
+      return false;
+    }
+  }
+  return true;
+}
+
+int h_published(lua_State* L) {
+  Harness& h = harness(L);
+  started_or_raise(L, h);
+  return push_published(L, h, luaL_checkstring(L, 2));
+}
+
+int h_expect_published(lua_State* L) {
+  Harness& h = harness(L);
+  started_or_raise(L, h);
+  const char* type = luaL_checkstring(L, 2);
+  const bool want_fields = lua_istable(L, 3);
+  const int times = static_cast<int>(luaL_optinteger(L, 4, 0));  // 0: at least once
+  push_published(L, h, type);
+  const int list = lua_gettop(L);
+  const int n = static_cast<int>(lua_objlen(L, list));
+  int matched = 0;
+  for (int i = 1; i <= n; ++i) {
+    lua_rawgeti(L, list, i);
+    if (!want_fields || fields_match(L, lua_gettop(L), 3)) ++matched;
+    lua_pop(L, 1);
+  }
+  if ((times == 0 && matched == 0) || (times > 0 && matched != times))
+    return luaL_error(L, "expected %s %s%s, found %d matching of %d published", type,
+                      times > 0 ? fmt::format("{} time(s)", times).c_str() : "at least once",
+                      want_fields ? " with the given fields" : "", matched, n);
+  return 0;
+}
+
+int h_expect_finished(lua_State* L) {
+  Harness& h = harness(L);
+  started_or_raise(L, h);
+  const std::string workflow = luaL_checkstring(L, 2);
+  const std::string status = luaL_checkstring(L, 3);
+  auto all = list_instances(*h.store, Which::kAll);
+  if (!all.ok()) return luaL_error(L, "%s", all.error().message().c_str());
+  std::string seen;
+  for (const auto& i : *all) {
+    if (i.workflow != workflow) continue;
+    seen += (seen.empty() ? "" : ", ") + i.status;
+    if (i.status != status) continue;
+    if (lua_isnoneornil(L, 4)) return 0;
+    auto events = instance_history(*h.store, i.id);
+    if (!events.ok()) continue;
+    auto hist = decode_history(history_stream(i.id), *events);
+    if (!hist.ok()) continue;
+    std::string err;
+    if (!lua::push_json(L, hist->result, &err)) continue;
+    const bool eq = lua_istable(L, 4) ? fields_match(L, lua_gettop(L), 4) : lua_equal(L, -1, 4);
+    lua_pop(L, 1);
+    if (eq) return 0;
+    seen += " (another result)";
+  }
+  return luaL_error(L, "expected an instance of %s to end %s; instances: %s", workflow.c_str(),
+                    status.c_str(), seen.empty() ? "none" : seen.c_str());
+}
+
+int test_fn(lua_State* L) {
+  luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
+  const int n = static_cast<int>(lua_objlen(L, -1));
+  lua_newtable(L);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "name");
+  lua_pushvalue(L, 2);
+  lua_setfield(L, -2, "fn");
+  lua_rawseti(L, -2, n + 1);
+  return 0;
+}
+
+int harness_gc(lua_State* L) {
+  auto** p = static_cast<Harness**>(luaL_checkudata(L, 1, kHarnessMeta));
+  delete *p;
+  *p = nullptr;
+  return 0;
+}
+
+// The message handler: keeps the message (it starts with the test file:line).
+int keep_message(lua_State*) {
+  return 1;
+}
+
+void run_file(const std::string& file, TestSummary& sum,
+              const std::function<void(std::string_view)>& out) {
+  ++sum.files;
+  lua_State* L = luaL_newstate();
+  luaL_openlibs(L);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
+  lua_pushcfunction(L, test_fn);
+  lua_setglobal(L, "test");
+  luaL_newmetatable(L, kHarnessMeta);
+  lua_newtable(L);
+  const luaL_Reg methods[] = {{"load", h_load},
+                              {"respond", h_respond},
+                              {"publish", h_publish},
+                              {"advance", h_advance},
+                              {"published", h_published},
+                              {"expect_published", h_expect_published},
+                              {"expect_finished", h_expect_finished},
+                              {nullptr, nullptr}};
+  for (const luaL_Reg* m = methods; m->name; ++m) {
+    lua_pushcfunction(L, m->func);
+    lua_setfield(L, -2, m->name);
+  }
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, harness_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  if (luaL_loadfile(L, file.c_str()) != 0 || lua_pcall(L, 0, 0, 0) != 0) {
+    ++sum.failed;
+    out(fmt::format("FAIL {}: {}", file, lua_tostring(L, -1)));
+    lua_close(L);
+    return;
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
+  const int cases = lua_gettop(L);
+  const int n = static_cast<int>(lua_objlen(L, cases));
+  for (int i = 1; i <= n; ++i) {
+    lua_rawgeti(L, cases, i);
+    lua_getfield(L, -1, "name");
+    const std::string name = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    lua_pushcfunction(L, keep_message);
+    lua_getfield(L, -2, "fn");
+    auto** ud = static_cast<Harness**>(lua_newuserdata(L, sizeof(Harness*)));
+    *ud = new Harness();
+    (*ud)->folder = fs::path(file).parent_path().string();
+    if ((*ud)->folder.empty()) (*ud)->folder = ".";
+    (*ud)->L = L;
+    luaL_getmetatable(L, kHarnessMeta);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    const int ud_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    const int rc = lua_pcall(L, 1, 0, -3);
+    if (rc == 0) {
+      ++sum.passed;
+      out(fmt::format("ok   {}: {}", file, name));
+    } else {
+      ++sum.failed;
+      out(fmt::format("FAIL {}: {}: {}", file, name, lua_tostring(L, -1)));
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);  // the traceback function and the case
+    // Shut the case's host down now (not at the next GC).
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ud_ref);
+    auto** p = static_cast<Harness**>(lua_touserdata(L, -1));
+    delete *p;
+    *p = nullptr;
+    lua_pop(L, 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, ud_ref);
+  }
+  lua_close(L);
+}
+
+}  // namespace
+
+TestSummary run_test_files(const std::vector<std::string>& paths,
+                           const std::function<void(std::string_view)>& out) {
+  TestSummary sum;
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      for (const auto& e : fs::directory_iterator(p, ec)) {
+        const std::string name = e.path().filename().string();
+        if (e.is_regular_file() && name.size() > 9 &&
+            name.compare(name.size() - 9, 9, "_test.lua") == 0)
+          files.push_back(e.path().string());
+      }
+    } else {
+      files.push_back(p);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files)
+    run_file(f, sum, out);
+  return sum;
+}
+
+}  // namespace chorus::workflows

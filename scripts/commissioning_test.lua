@@ -1,0 +1,30 @@
+-- Tests of commissioning.lua for `chorus test`: the equipment is played by
+-- the test (it publishes the replies the saga waits for).
+test("a good test activates the equipment", function(h)
+  h:load("commissioning.lua")
+  h:publish("equipment.commission", {equipment_id = "eq-1"})
+  h:expect_published("equipment.configure", {equipment_id = "eq-1"}, 1)
+  h:publish("equipment.configured", {equipment_id = "eq-1"})
+  h:expect_published("equipment.test", {equipment_id = "eq-1"}, 1)
+  h:publish("equipment.tested", {equipment_id = "eq-1", ok = true})
+  h:expect_published("equipment.activated", {equipment_id = "eq-1"}, 1)
+  h:expect_finished("commissioning", "completed", "active")
+end)
+
+test("a failed test deconfigures once and ends compensated", function(h)
+  h:load("commissioning.lua")
+  h:publish("equipment.commission", {equipment_id = "eq-2"})
+  h:publish("equipment.configured", {equipment_id = "eq-2"})
+  h:publish("equipment.tested", {equipment_id = "eq-2", ok = false, reason = "no signal"})
+  h:expect_published("equipment.deconfigure", {equipment_id = "eq-2"}, 1)
+  assert(#h:published("equipment.activated") == 0, "a failed test must not activate")
+  h:expect_finished("commissioning", "compensated")
+end)
+
+test("no answer to configure: two attempts, then the saga fails its step", function(h)
+  h:load("commissioning.lua", {step_timeout = 5000})
+  h:publish("equipment.commission", {equipment_id = "eq-3"})
+  while h:advance() do end                              -- timeouts and the retry backoff
+  h:expect_published("equipment.configure", {equipment_id = "eq-3"}, 2)
+  h:expect_finished("commissioning", "compensated")
+end)
