@@ -21,11 +21,14 @@ class IoThreads {
     for (int i = 0; i < n; ++i)
       threads_.emplace_back([this] { io.run(); });
   }
-  ~IoThreads() {
+  ~IoThreads() { stop(); }
+  // Stops the io_context and joins the threads (a test that must stop work
+  // before other parts go); the destructor does it otherwise.
+  void stop() {
     work_.reset();
     io.stop();
     for (auto& t : threads_)
-      t.join();
+      if (t.joinable()) t.join();
   }
   IoThreads(const IoThreads&) = delete;
   IoThreads& operator=(const IoThreads&) = delete;

@@ -18,6 +18,7 @@
 #include "lua/script_host.h"
 #include "runtime/store_bridge.h"
 #include "store/event_store.h"
+#include "support/io_threads.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
 #include "workflows/catalog.h"
@@ -25,26 +26,6 @@
 #include "workflows/workflow_engine.h"
 
 namespace chorus::test {
-
-class WfIo {
- public:
-  explicit WfIo(int n) : work_(io.get_executor()) {
-    for (int i = 0; i < n; ++i)
-      threads_.emplace_back([this] { io.run(); });
-  }
-  ~WfIo() { stop(); }
-  void stop() {
-    work_.reset();
-    io.stop();
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
-  }
-  boost::asio::io_context io;
-
- private:
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
-};
 
 // One run of the host on the world's store.
 class WfLife {
@@ -138,7 +119,7 @@ class WfLife {
   }
 
  private:
-  WfIo io_;
+  IoThreads io_;
   std::vector<std::string> persist_;
   std::unique_ptr<store::EventStore> store_;
   std::unique_ptr<bus::EventBus> bus_;
