@@ -446,6 +446,17 @@ bool WorkflowEngine::fire_next_timer() {
   return done.get_future().get();
 }
 
+Status WorkflowEngine::cancel(const std::string& id, const std::string& reason) {
+  (void)id;
+  (void)reason;
+  return Status::FailedPrecondition("cancelling a workflow instance is not implemented yet");
+}
+
+Result<std::vector<UpgradeOutcome>> WorkflowEngine::upgrade(const std::string& workflow) {
+  (void)workflow;
+  return Status::FailedPrecondition("a live upgrade is not implemented yet");
+}
+
 WorkflowStats WorkflowEngine::stats() const {
   const EngineImpl& m = *impl_;
   WorkflowStats s;

@@ -27,6 +27,7 @@
 
 #include "core/status.h"
 #include "workflows/catalog.h"
+#include "workflows/upgrade.h"
 #include "workflows/workflow_options.h"
 
 namespace boost::asio {
@@ -54,6 +55,7 @@ struct WorkflowServices {
 struct WorkflowStats {
   uint64_t started = 0, completed = 0, failed = 0, compensated = 0, continued = 0;
   uint64_t diverged = 0, suspended = 0, refused_by_key = 0, replayed = 0;
+  uint64_t cancelled = 0;
   uint64_t open = 0;      // instances in memory (running, waiting or suspended)
   uint64_t versions = 0;  // engine Lua states
 };
@@ -79,6 +81,20 @@ class WorkflowEngine {
   void close();
 
   WorkflowStats stats() const;
+
+  // Cancels the open instance `id` (docs/workflows.md "Cancellation"): its
+  // pending wait is disarmed, the compensations of its completed steps run
+  // in reverse order, and it ends as `cancelled` (workflow.cancelled
+  // {workflow, instance, reason, compensated}), or as `failed` naming the
+  // compensation that could not run. Blocks until the outcome is decided
+  // (the cancellation recorded); not from the engine's strand.
+  // NotFound: no open instance `id`. FailedPrecondition: it is ending already.
+  Status cancel(const std::string& id, const std::string& reason);
+  // Moves the open instances of `workflow` to the current source of its
+  // script where their history replays cleanly against it (a live
+  // `chorus workflows upgrade`); the others stay pinned, each outcome says
+  // why. Blocks; not from the engine's strand. NotFound: no such workflow.
+  Result<std::vector<UpgradeOutcome>> upgrade(const std::string& workflow);
   // Blocks until the engine's strand has run everything posted before this
   // call (for tests and benchmarks; not from the strand).
   void sync();
