@@ -250,6 +250,10 @@ int cmd_workflows_cancel(const WorkflowsOptions& options) {
 
 int cmd_workflows_upgrade(const WorkflowsOptions& options) {
   auto endpoint = resolve_endpoint(connect_of(options));
+  // An address that cannot be used (api.listen with port 0, say) only
+  // means there is no API to ask, unless the user typed it.
+  if (!endpoint.ok() && options.addr.empty() && !endpoint.error().message().empty())
+    return upgrade_stopped_host(options, endpoint.error().message());
   if (!endpoint.ok()) return report(endpoint.error());
   ApiClient client(*endpoint);
   auto r = client.request(
