@@ -146,8 +146,8 @@ int main(int argc, char** argv) {
       "upgrade", "Move NAME's open instances to the current source where they replay cleanly.");
   wf_upgrade->add_option("name", wf_opts.name, "Workflow name")->required();
   wf_upgrade->add_option("--data-dir", wf_opts.where.data_dir,
-                         "Data directory of a stopped host (default: host.data_dir of --config, "
-                         "else ./data)");
+                         "Data directory of a stopped host: upgrade there, without asking an "
+                         "API (default: host.data_dir of --config, else ./data)");
   wf_upgrade->footer(
       "Through the running host's API when one answers at the address; else on the stopped "
       "host's store (taking the data-dir lock).\n");

@@ -87,8 +87,8 @@ int upgrade_stopped_host(const WorkflowsOptions& options, const std::string& no_
   auto lock = runtime::DataDirLock::acquire(data_dir);
   if (!lock.ok()) {
     fmt::print(stderr,
-               "chorus: upgrade: {}; and {}: a host holds the data directory but its API does "
-               "not answer there (give --addr, or stop the host)\n",
+               "chorus: upgrade: {}: a host runs on this data directory, and its API was not "
+               "used ({}); give --addr to upgrade through it, or stop it\n",
                lock.error().message(), no_host);
     return kExitUnavailable;
   }
@@ -249,6 +249,10 @@ int cmd_workflows_cancel(const WorkflowsOptions& options) {
 }
 
 int cmd_workflows_upgrade(const WorkflowsOptions& options) {
+  // --data-dir names a store, not a host: the API at the default address
+  // may belong to another host.
+  if (!options.where.data_dir.empty() && options.addr.empty())
+    return upgrade_stopped_host(options, "--data-dir was given");
   auto endpoint = resolve_endpoint(connect_of(options));
   // An address that cannot be used (api.listen with port 0, say) only
   // means there is no API to ask, unless the user typed it.

@@ -174,6 +174,11 @@ TEST_CASE("cli live: chorus workflows upgrade without a running host works on th
       {kChorus, "workflows", "upgrade", "hold", "-c", host.config, "--addr", "127.0.0.1:1"}, 30s);
   CHECK(r.exit_code == 4);
   CHECK(contains(r.err, "no host answers at 127.0.0.1:1"));
+  // --data-dir names a store: the API is not asked, the lock refuses.
+  r = run_command({kChorus, "workflows", "upgrade", "hold", "--data-dir", host.dir.file("data")},
+                  30s);
+  CHECK(r.exit_code == 4);
+  CHECK(contains(r.err, "--data-dir was given"));
   host.stop();
 
   r = run_command(
