@@ -1,7 +1,8 @@
 // ApiContext: what the route handlers work with: the bus and the store of
 // the running host, the registries behind /metrics and /readyz, the API's
 // own metrics, the current options (replaced by a reload), the plugin host,
-// the scripts and the registry, and requests by capability.
+// the scripts, the registry and the workflow engine, and requests by
+// capability.
 //
 // Lifetime: owned by the server's shared state. The bus, store and
 // registries outlive the API's stop() (the runtime starts the API last and
@@ -32,6 +33,9 @@ class PluginHost;
 }
 namespace chorus::lua {
 class ScriptHost;
+}
+namespace chorus::workflows {
+class WorkflowEngine;
 }
 
 namespace chorus::api {
@@ -84,6 +88,9 @@ struct ApiContext {
   plugins::PluginHost* plugins = nullptr;
   lua::ScriptHost* scripts = nullptr;
   discovery::Registry* registry = nullptr;
+  // Cancel and upgrade of /v1/workflows go to the engine (503 when null);
+  // list and show read the store and work without it.
+  workflows::WorkflowEngine* workflows = nullptr;
   // Where handlers run what blocks (plugin loads, script reloads); owned by
   // the server's state, stopped in ApiServer::stop().
   AdminWorker* worker = nullptr;

@@ -38,14 +38,15 @@ class Router;
 struct ServerState;
 
 struct ApiServices {
-  bus::EventBus* bus = nullptr;             // required
-  store::EventStore* store = nullptr;       // required
-  MetricsRegistry* metrics = nullptr;       // required: GET /metrics renders it
-  Readiness* readiness = nullptr;           // required: GET /readyz runs it
-  CapabilityRequest request_by_capability;  // optional (discovery)
-  plugins::PluginHost* plugins = nullptr;   // optional: /v1/plugins answers 503 without
-  lua::ScriptHost* scripts = nullptr;       // optional: /v1/scripts answers 503 without
-  discovery::Registry* registry = nullptr;  // optional: /v1/registry answers 503 without
+  bus::EventBus* bus = nullptr;                    // required
+  store::EventStore* store = nullptr;              // required
+  MetricsRegistry* metrics = nullptr;              // required: GET /metrics renders it
+  Readiness* readiness = nullptr;                  // required: GET /readyz runs it
+  CapabilityRequest request_by_capability;         // optional (discovery)
+  plugins::PluginHost* plugins = nullptr;          // optional: /v1/plugins answers 503 without
+  lua::ScriptHost* scripts = nullptr;              // optional: /v1/scripts answers 503 without
+  discovery::Registry* registry = nullptr;         // optional: /v1/registry answers 503 without
+  workflows::WorkflowEngine* workflows = nullptr;  // optional: /v1/workflows answers 503 without
 };
 
 class ApiServer {

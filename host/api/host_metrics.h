@@ -1,7 +1,8 @@
 // The metric families of the host's subsystems, written from their stats()
 // (docs/api.md "Metrics" lists every family). The runtime registers them
-// as collectors (the bus's and the store's in runtime/api_subsystem.cpp,
-// the others in their own subsystem); tests call them directly.
+// as collectors (the bus's, the store's and the workflow engine's in
+// runtime/api_subsystem.cpp, the others in their own subsystem); tests call
+// them directly.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,9 @@ struct ScriptInfo;
 }
 namespace chorus::discovery {
 struct RegistryStats;
+}
+namespace chorus::workflows {
+struct WorkflowStats;
 }
 
 namespace chorus::api {
@@ -47,5 +51,9 @@ void write_script_metrics(const std::vector<lua::ScriptInfo>& scripts, MetricsWr
 // chorus_discovery_*: services by status, registrations, checks,
 // selections per strategy and per service, requests by capability.
 void write_discovery_metrics(const discovery::RegistryStats& stats, MetricsWriter& w);
+// chorus_workflows_*: instances open now and engine Lua states, and
+// instances started, completed, failed, compensated, cancelled, continued,
+// diverged, suspended, refused by key and replayed since the start.
+void write_workflow_metrics(const workflows::WorkflowStats& stats, MetricsWriter& w);
 
 }  // namespace chorus::api

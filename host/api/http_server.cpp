@@ -149,6 +149,7 @@ ApiServer::ApiServer(asio::io_context& io, ApiOptions options, ApiServices servi
   s.ctx.plugins = services.plugins;
   s.ctx.scripts = services.scripts;
   s.ctx.registry = services.registry;
+  s.ctx.workflows = services.workflows;
   s.ctx.worker = &s.worker;
   if (services.store) s.ctx.seqs = std::make_shared<SeqTracker>(*services.store);
   if (services.bus) s.tails = std::make_unique<TailHub>(*services.bus);
@@ -161,6 +162,7 @@ ApiServer::ApiServer(asio::io_context& io, ApiOptions options, ApiServices servi
   add_plugin_routes(s.router, s.ctx);
   add_script_routes(s.router, s.ctx);
   add_registry_routes(s.router, s.ctx);
+  add_workflow_routes(s.router, s.ctx);
 }
 
 ApiServer::~ApiServer() {

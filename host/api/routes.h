@@ -1,6 +1,5 @@
 // The route groups of the admin API, one file each; ApiServer adds them all
-// to its Router. docs/api.md documents every route. Later subsystems
-// (workflows) add a group here the same way.
+// to its Router. docs/api.md documents every route.
 #pragma once
 
 namespace chorus::api {
@@ -30,5 +29,8 @@ void add_script_routes(Router& router, const ApiContext& ctx);
 // POST /v1/registry/services/{id}/heartbeat, POST /v1/registry/select
 // (registry_routes.cpp).
 void add_registry_routes(Router& router, const ApiContext& ctx);
+// GET /v1/workflows, GET /v1/workflows/{id}, POST /v1/workflows/{id}/cancel,
+// POST /v1/workflow-definitions/{name}/upgrade (workflow_routes.cpp).
+void add_workflow_routes(Router& router, const ApiContext& ctx);
 
 }  // namespace chorus::api

@@ -81,19 +81,28 @@ int cmd_store_import(const StoreImportOptions& options);
 // ---- `chorus workflows ...` (workflows_cmd.cpp, docs/cli.md "workflows") ----
 
 struct WorkflowsOptions {
-  StoreLocation where;
-  std::string id;    // show, history: an instance id or a unique prefix
-  bool all = false;  // list: ended instances too
-  std::string name;  // upgrade: the workflow
+  StoreLocation where;  // where.config_path also gives cancel and upgrade the API's address
+  std::string id;       // show, history, cancel: an instance id or a unique prefix
+  bool all = false;     // list: ended instances too
+  std::string name;     // upgrade: the workflow
+  std::string reason;   // cancel: recorded with the cancellation ("" the host's default)
+  // cancel, upgrade: the running host's API (as the live commands' Connect).
+  std::string addr, token;
+  bool json = false;
 };
+// Read the store read-only (no host needed; they work while one runs).
 int cmd_workflows_list(const WorkflowsOptions& options);
 int cmd_workflows_show(const WorkflowsOptions& options);
 int cmd_workflows_history(const WorkflowsOptions& options);
 // `chorus test [PATH...]` (workflows/test_runner.h): *_test.lua files.
 int cmd_test(const std::vector<std::string>& paths);
 
-// Takes the data-dir lock (a stopped host): moves NAME's open instances to
-// the current source where their history replays cleanly.
+// Through the running host's API (POST /v1/workflows/ID/cancel): 4 when no
+// host answers.
+int cmd_workflows_cancel(const WorkflowsOptions& options);
+// Moves NAME's open instances to the current source where their history
+// replays cleanly: through the running host's API when one answers, else
+// on the store of the stopped host (taking the data-dir lock).
 int cmd_workflows_upgrade(const WorkflowsOptions& options);
 
 }  // namespace chorus::cli

@@ -115,8 +115,11 @@ int main(int argc, char** argv) {
       "Takes the data-dir lock: stop the host first. Events already stored are "
       "skipped, so an import can be repeated.\n");
 
-  // `chorus workflows ...` (workflows_cmd.cpp): instances in the store, read-only.
-  auto* wf_app = app.add_subcommand("workflows", "Inspect durable workflow instances.");
+  // `chorus workflows ...` (workflows_cmd.cpp): list, show and history read
+  // the store read-only; cancel through the API; upgrade through the API,
+  // else on the stopped host's store.
+  auto* wf_app =
+      app.add_subcommand("workflows", "Inspect, cancel and upgrade durable workflow instances.");
   wf_app->require_subcommand(1);
   WorkflowsOptions wf_opts;
   auto* wf_list = wf_app->add_subcommand("list", "Open instances (--all: ended ones too).");
@@ -130,12 +133,34 @@ int main(int argc, char** argv) {
       wf_app->add_subcommand("history", "One instance's history, with source lines.");
   wf_history->add_option("id", wf_opts.id, "Instance id (or a unique prefix)")->required();
   add_location(wf_history, wf_opts.where);
+  for (CLI::App* cmd : {wf_list, wf_show, wf_history}) {
+    cmd->add_flag("--json", wf_opts.json, "Print JSON (the shapes of GET /v1/workflows)");
+    cmd->footer("Reads the store read-only: works with or without a running host.\n");
+  }
 
+  auto* wf_cancel = wf_app->add_subcommand(
+      "cancel", "Cancel an open instance of a running host (its compensations run).");
+  wf_cancel->add_option("id", wf_opts.id, "Instance id (or a unique prefix)")->required();
+  wf_cancel->add_option("--reason", wf_opts.reason, "Why (recorded with the cancellation)");
   auto* wf_upgrade = wf_app->add_subcommand(
       "upgrade", "Move NAME's open instances to the current source where they replay cleanly.");
   wf_upgrade->add_option("name", wf_opts.name, "Workflow name")->required();
-  add_location(wf_upgrade, wf_opts.where);
-  wf_upgrade->footer("Takes the data-dir lock: stop the host first.\n");
+  wf_upgrade->add_option("--data-dir", wf_opts.where.data_dir,
+                         "Data directory of a stopped host: upgrade there, without asking an "
+                         "API (default: host.data_dir of --config, else ./data)");
+  wf_upgrade->footer(
+      "Through the running host's API when one answers at the address; else on the stopped "
+      "host's store (taking the data-dir lock).\n");
+  for (CLI::App* cmd : {wf_cancel, wf_upgrade}) {
+    cmd->add_option("--addr", wf_opts.addr,
+                    "The host's API, host:port (default: CHORUS_ADDR, else api.listen of "
+                    "--config, else 127.0.0.1:7070)");
+    cmd->add_option("--token", wf_opts.token,
+                    "Bearer token (default: CHORUS_TOKEN, else api.tokens of --config)");
+    cmd->add_option("-c,--config", wf_opts.where.config_path,
+                    "Host config to take api.listen, a token and host.data_dir from");
+    cmd->add_flag("--json", wf_opts.json, "Print the JSON answer");
+  }
 
   std::vector<std::string> test_paths;
   auto* test_app = app.add_subcommand(
@@ -322,6 +347,7 @@ int main(int argc, char** argv) {
   if (wf_list->parsed()) return cmd_workflows_list(wf_opts);
   if (wf_show->parsed()) return cmd_workflows_show(wf_opts);
   if (wf_history->parsed()) return cmd_workflows_history(wf_opts);
+  if (wf_cancel->parsed()) return cmd_workflows_cancel(wf_opts);
   if (wf_upgrade->parsed()) return cmd_workflows_upgrade(wf_opts);
   if (test_app->parsed()) return cmd_test(test_paths);
   if (publish->parsed()) return cmd_publish(publish_opts);

@@ -11,6 +11,7 @@
 #include "runtime/options_from_config.h"
 #include "runtime/runtime_log.h"
 #include "store/event_store.h"
+#include "workflows/workflow_engine.h"
 
 namespace chorus::runtime {
 
@@ -34,6 +35,12 @@ Status ApiSubsystem::start(const config::Config& config) {
     auto stats = store->stats();
     if (stats.ok()) api::write_store_metrics(*stats, store->durable_seq(), w);
   }));
+  // The engine has no subsystem collector of its own: its families are
+  // written here, while the API (the only reader of /metrics) runs.
+  if (workflows::WorkflowEngine* engine = services_.workflows)
+    collectors_.push_back(services_.metrics->add("workflows", [engine](api::MetricsWriter& w) {
+      api::write_workflow_metrics(engine->stats(), w);
+    }));
   checks_.push_back(services_.readiness->add("store", [store]() -> Status {
     // A one-event read: the environment answers.
     auto page = store->read_all(store::kEnd, store::Direction::kBackward, 1);
@@ -51,6 +58,7 @@ Status ApiSubsystem::start(const config::Config& config) {
   s.plugins = services_.plugins;
   s.scripts = services_.scripts;
   s.registry = services_.registry;
+  s.workflows = services_.workflows;
   if (discovery::Registry* registry = services_.registry)
     s.request_by_capability = [registry](std::string capability, EventPtr request,
                                          std::chrono::milliseconds timeout,

@@ -14,6 +14,7 @@
 #include "runtime/plugins_subsystem.h"
 #include "runtime/scripts_subsystem.h"
 #include "runtime/store_subsystem.h"
+#include "runtime/workflows_subsystem.h"
 
 namespace chorus::test {
 
@@ -42,7 +43,11 @@ ApiHost::ApiHost(const std::function<void(config::Config&)>& edit, Parts parts,
   bus_ = std::make_unique<runtime::BusSubsystem>(services_);
   if (parts == Parts::kAll) {
     middle_.push_back(std::make_unique<runtime::DiscoverySubsystem>(services_));
+    // Made before the scripts start (it adds chorus.workflow), started
+    // after them, as in the runtime's list.
+    auto workflows = std::make_unique<runtime::WorkflowsSubsystem>(services_);
     middle_.push_back(std::make_unique<runtime::ScriptsSubsystem>(services_));
+    middle_.push_back(std::move(workflows));
     middle_.push_back(std::make_unique<runtime::PluginsSubsystem>(services_));
   }
   api_ = std::make_unique<runtime::ApiSubsystem>(services_);

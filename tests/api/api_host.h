@@ -2,8 +2,9 @@
 // (real LMDB in a temp dir), the bus on it and the admin API, each started
 // by its Subsystem from a config::Config exactly as `chorus run` does, on
 // a pool of 2 io threads; the API listens on 127.0.0.1 at a free port.
-// With Parts::kAll also discovery, the Lua scripts (folder <tmp>/scripts)
-// and the plugins (folder <tmp>/plugins), in the runtime's order. Tests
+// With Parts::kAll also discovery, the Lua scripts (folder <tmp>/scripts),
+// the workflow engine and the plugins (folder <tmp>/plugins), in the
+// runtime's order. Tests
 // reach the bus, the store and the subsystems directly to check what the
 // API did.
 #pragma once
@@ -39,7 +40,7 @@ class ApiHost {
  public:
   enum class Parts {
     kCore,  // store, bus, api
-    kAll,   // store, bus, discovery, scripts, plugins, api
+    kAll,   // store, bus, discovery, scripts, workflows, plugins, api
   };
   // `edit` changes the defaults before the start (listen is 127.0.0.1:0,
   // store.persist ["order.*", "audit.**"], bus retry 1 attempt; with kAll
