@@ -25,7 +25,7 @@ run: build
 
 test: build lint-lua
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
-	$(BUILD_DIR)/chorus test scripts
+	$(BUILD_DIR)/chorus test --crash-matrix scripts
 
 # luacheck over the scripts, with the sandbox's allow-list as the standard
 # (.luacheckrc).

@@ -89,8 +89,9 @@ struct WorkflowsOptions {
 int cmd_workflows_list(const WorkflowsOptions& options);
 int cmd_workflows_show(const WorkflowsOptions& options);
 int cmd_workflows_history(const WorkflowsOptions& options);
-// `chorus test [PATH...]` (workflows/test_runner.h): *_test.lua files.
-int cmd_test(const std::vector<std::string>& paths);
+// `chorus test [--crash-matrix] [PATH...]` (workflows/test_runner.h): *_test.lua files.
+enum class TestMode : uint8_t { kPlain, kCrashMatrix };
+int cmd_test(const std::vector<std::string>& paths, TestMode mode);
 
 // Takes the data-dir lock (a stopped host): moves NAME's open instances to
 // the current source where their history replays cleanly.

@@ -1,5 +1,7 @@
 // The `chorus test` harness: test files in a plain LuaJIT state, each case
-// on a fresh host (store, bus, scripts, engine with virtual time).
+// on a fresh host (store, bus, scripts, engine with virtual time); with the
+// crash matrix, each case again per crash point, its host restarted from
+// the store a crash there leaves (crash_matrix.h).
 #include "workflows/test_runner.h"
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -19,6 +22,7 @@
 #include "lua/lua_json.h"
 #include "lua/script_host.h"
 #include "store/event_store.h"
+#include "workflows/crash_matrix.h"
 #include "workflows/history_reader.h"
 #include "workflows/lua_extension.h"
 #include "workflows/workflow_engine.h"
@@ -51,16 +55,23 @@ class StoreLog final : public bus::DurableLog {
   store::EventStore& s_;
 };
 
+const char kHarnessSource[] = "chorus-test";
+
 struct Harness {
   std::string folder;  // the test file's folder: scripts are loaded from there
   std::string dir;     // the temporary directory
   std::vector<lua::ScriptSpec> specs;
   lua_State* L = nullptr;  // the test file's state (main thread only)
+  // What the store commits (the crash matrix's records and crash points).
+  std::shared_ptr<RecordTracker> tracker = std::make_shared<RecordTracker>(CrashPlan{});
+  int store_generation = 0;  // each restart opens the copy in a new folder
 
-  boost::asio::io_context io;
+  // The host: rebuilt on a copy of the store at a simulated crash.
+  std::unique_ptr<boost::asio::io_context> io;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::unique_ptr<store::EventStore> store;
+  uint64_t listener = 0;
   std::unique_ptr<bus::EventBus> bus;
   std::shared_ptr<Catalog> catalog;
   std::unique_ptr<lua::ScriptHost> scripts;
@@ -72,23 +83,43 @@ struct Harness {
 
   ~Harness() { shutdown(); }
 
+  // A store in a new folder of `dir`. Every append is its own transaction,
+  // so the commit listener sees the engine's transactions one by one.
+  Result<std::unique_ptr<store::EventStore>> open_store() {
+    store::StoreOptions so;
+    so.path = fmt::format("{}/store-{}", dir, store_generation++);
+    so.durability = store::Durability::kNone;
+    so.retention_interval = std::chrono::milliseconds(0);
+    so.max_events_per_txn = 1;
+    return store::EventStore::open(so);
+  }
+
+  void listen() {
+    listener = store->add_commit_listener(
+        [t = tracker](const std::shared_ptr<const store::CommittedBatch>& b) { t->on_commit(*b); });
+  }
+
   Status start() {
     if (started) return Status::OK();
     started = true;
     char tmpl[] = "/tmp/chorus-test-XXXXXX";
     if (!mkdtemp(tmpl)) return Status::IOError("chorus test: cannot make a temporary directory");
     dir = tmpl;
+    CHORUS_ASSIGN_OR_RETURN(store, open_store());
+    listen();
+    return start_host();
+  }
+
+  // Starts io threads, bus, scripts and engine on `store`; the engine
+  // recovers whatever instances the store holds.
+  Status start_host() {
+    io = std::make_unique<boost::asio::io_context>();
     work =
         std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-            io.get_executor());
+            io->get_executor());
     for (int i = 0; i < 2; ++i)
-      threads.emplace_back([this] { io.run(); });
-    store::StoreOptions so;
-    so.path = dir + "/store";
-    so.durability = store::Durability::kNone;
-    so.retention_interval = std::chrono::milliseconds(0);
-    CHORUS_ASSIGN_OR_RETURN(store, store::EventStore::open(so));
-    bus = std::make_unique<bus::EventBus>(io);
+      threads.emplace_back([this] { io->run(); });
+    bus = std::make_unique<bus::EventBus>(*io);
     CHORUS_RETURN_IF_ERROR(bus->set_durable_log(std::make_shared<StoreLog>(*store), {"**"}));
     for (const auto& [type, ref] : responders) {
       bus::SubscribeOptions o;
@@ -109,7 +140,7 @@ struct Harness {
     o.folder = folder;
     o.watch = false;
     o.scripts = specs;
-    lua::ScriptHostServices sv{&io, bus.get(), store.get(), nullptr, {}};
+    lua::ScriptHostServices sv{io.get(), bus.get(), store.get(), nullptr, {}};
     sv.extensions.push_back(make_lua_extension(catalog));
     scripts = std::make_unique<lua::ScriptHost>(o, sv);
     CHORUS_RETURN_IF_ERROR(scripts->start());
@@ -119,18 +150,17 @@ struct Harness {
     wo.virtual_time = true;
     wo.scripts_folder = folder;
     engine = std::make_unique<WorkflowEngine>(
-        wo, WorkflowServices{&io, bus.get(), store.get(), nullptr}, catalog);
+        wo, WorkflowServices{io.get(), bus.get(), store.get(), nullptr}, catalog);
     return engine->start();
   }
 
-  void shutdown() {
-    if (!started) return;
-    started = false;
+  // Everything but the store.
+  void stop_host() {
     if (engine) engine->stop();
     if (scripts) scripts->stop();
     if (bus) (void)bus->shutdown(std::chrono::milliseconds(1000));
     work.reset();
-    io.stop();
+    if (io) io->stop();
     for (auto& t : threads)
       t.join();
     threads.clear();
@@ -139,10 +169,53 @@ struct Harness {
     engine.reset();
     scripts.reset();
     bus.reset();
-    if (store) store->close();
+    catalog.reset();
+    io.reset();
+    std::lock_guard l(mu);
+    requests.clear();
+  }
+
+  void close_store() {
+    if (!store) return;
+    store->remove_commit_listener(listener);
+    const std::string path = store->path();
+    store->close();
     store.reset();
     std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+
+  void shutdown() {
+    if (!started) return;
+    started = false;
+    stop_host();
+    close_store();
+    std::error_code ec;
     if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+
+  // The simulated SIGKILL: the host is thrown away (what it did after event
+  // `cut` is lost with its store) and a new one starts on a copy of the
+  // store's first `cut` events, recovering the open instances from there.
+  Status crash(uint64_t cut) {
+    stop_host();
+    CHORUS_ASSIGN_OR_RETURN(auto copy, open_store());
+    Status s = copy_prefix(*store, cut, *copy);
+    close_store();
+    store = std::move(copy);
+    CHORUS_RETURN_IF_ERROR(s);
+    tracker->restarted(cut);
+    listen();
+    return start_host();
+  }
+
+  // Before each publish or advance of the test: a kBeforeNext crash may be due.
+  Status before_action() {
+    if (uint64_t cut = tracker->before_action()) {
+      CHORUS_RETURN_IF_ERROR(crash(cut));
+      return settle();
+    }
+    return Status::OK();
   }
 
   // Answers queued requests with the test's responders (on this thread).
@@ -168,17 +241,24 @@ struct Harness {
       (void)lua::encode_json(L, -1, data, &err);
       lua_pop(L, 1);
       (void)bus->reply(*req, std::move(EventBuilder(std::string(req->type()) + ".reply")
-                                           .source("chorus-test")
+                                           .source(kHarnessSource)
                                            .data(data, "application/json")));
     }
   }
 
-  // Runs until nothing moves: the engine, the store and the responders.
-  void settle() {
+  // Runs until nothing moves: the engine, the store and the responders;
+  // restarts the host when the crash matrix's crash point is reached.
+  Status settle() {
     uint64_t last = UINT64_MAX;
     int quiet = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (quiet < 3 && std::chrono::steady_clock::now() < deadline) {
+      if (uint64_t cut = tracker->take_cut()) {
+        CHORUS_RETURN_IF_ERROR(crash(cut));
+        quiet = 0;
+        last = UINT64_MAX;
+        continue;
+      }
       engine->sync();
       answer_requests();
       const WorkflowStats s = engine->stats();
@@ -198,6 +278,7 @@ struct Harness {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the io threads run
     }
+    return Status::OK();
   }
 };
 
@@ -210,6 +291,16 @@ Harness& harness(lua_State* L) {
 void started_or_raise(lua_State* L, Harness& h) {
   if (Status s = h.start(); !s.ok())
     luaL_error(L, "the test host did not start: %s", s.message().c_str());
+}
+
+void settle_or_raise(lua_State* L, Harness& h) {
+  if (Status s = h.settle(); !s.ok())
+    luaL_error(L, "the test host did not restart after its crash: %s", s.message().c_str());
+}
+
+void before_action_or_raise(lua_State* L, Harness& h) {
+  if (Status s = h.before_action(); !s.ok())
+    luaL_error(L, "the test host did not restart after its crash: %s", s.message().c_str());
 }
 
 int h_load(lua_State* L) {
@@ -244,19 +335,21 @@ int h_publish(lua_State* L) {
   std::string data = "{}", err;
   if (!lua_isnoneornil(L, 3) && !lua::encode_json(L, 3, data, &err))
     return luaL_error(L, "h:publish: %s", err.c_str());
-  auto ev = EventBuilder(type).source("chorus-test").data(data, "application/json").build();
+  auto ev = EventBuilder(type).source(kHarnessSource).data(data, "application/json").build();
   if (!ev.ok()) return luaL_error(L, "h:publish: %s", ev.error().message().c_str());
+  before_action_or_raise(L, h);
   if (Status s = h.bus->publish(*ev); !s.ok())
     return luaL_error(L, "h:publish: %s", s.message().c_str());
-  h.settle();
+  settle_or_raise(L, h);
   return 0;
 }
 
 int h_advance(lua_State* L) {
   Harness& h = harness(L);
   started_or_raise(L, h);
+  before_action_or_raise(L, h);
   const bool fired = h.engine->fire_next_timer();
-  h.settle();
+  settle_or_raise(L, h);
   lua_pushboolean(L, fired);
   return 1;
 }
@@ -349,9 +442,11 @@ int h_expect_finished(lua_State* L) {
                     status.c_str(), seen.empty() ? "none" : seen.c_str());
 }
 
+// test(name, fn [, {crash_matrix = true|false}])
 int test_fn(lua_State* L) {
   luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
   const int n = static_cast<int>(lua_objlen(L, -1));
   lua_newtable(L);
@@ -359,6 +454,10 @@ int test_fn(lua_State* L) {
   lua_setfield(L, -2, "name");
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "fn");
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "crash_matrix");
+    lua_setfield(L, -2, "crash_matrix");
+  }
   lua_rawseti(L, -2, n + 1);
   return 0;
 }
@@ -375,9 +474,9 @@ int keep_message(lua_State*) {
   return 1;
 }
 
-void run_file(const std::string& file, TestSummary& sum,
-              const std::function<void(std::string_view)>& out) {
-  ++sum.files;
+// A new state with the test API that ran `file` (its cases registered), or
+// null with the error in `err`.
+lua_State* open_test_file(const std::string& file, std::string& err) {
   lua_State* L = luaL_newstate();
   luaL_openlibs(L);
   lua_newtable(L);
@@ -403,54 +502,184 @@ void run_file(const std::string& file, TestSummary& sum,
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   if (luaL_loadfile(L, file.c_str()) != 0 || lua_pcall(L, 0, 0, 0) != 0) {
-    ++sum.failed;
-    out(fmt::format("FAIL {}: {}", file, lua_tostring(L, -1)));
+    err = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
     lua_close(L);
+    return nullptr;
+  }
+  return L;
+}
+
+struct CaseInfo {
+  std::string name;
+  enum class Matrix : uint8_t { kDefault, kAlways, kNever } matrix = Matrix::kDefault;
+};
+
+std::vector<CaseInfo> cases_of(lua_State* L) {
+  std::vector<CaseInfo> out;
+  lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
+  const int n = static_cast<int>(lua_objlen(L, -1));
+  for (int i = 1; i <= n; ++i) {
+    lua_rawgeti(L, -1, i);
+    CaseInfo c;
+    lua_getfield(L, -1, "name");
+    c.name = lua_tostring(L, -1);
+    lua_getfield(L, -2, "crash_matrix");
+    if (lua_isboolean(L, -1))
+      c.matrix = lua_toboolean(L, -1) ? CaseInfo::Matrix::kAlways : CaseInfo::Matrix::kNever;
+    lua_pop(L, 3);
+    out.push_back(std::move(c));
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+struct CaseRun {
+  bool ok = false;
+  std::string message;              // the failure
+  std::vector<RecordMark> records;  // history records, in commit order
+  std::vector<uint64_t> actions;    // action marks (crash_matrix.h)
+  bool crashed = false;             // the plan's crash happened
+  std::optional<Outcome> outcome;   // when asked for and the case passed
+};
+
+// Runs case `index` (1-based) of the file in `L` on a fresh host that
+// crashes as `plan` says.
+CaseRun run_case(lua_State* L, int index, const std::string& file, const CrashPlan& plan,
+                 bool want_outcome) {
+  CaseRun run;
+  lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
+  lua_rawgeti(L, -1, index);
+  lua_pushcfunction(L, keep_message);
+  lua_getfield(L, -2, "fn");
+  auto** ud = static_cast<Harness**>(lua_newuserdata(L, sizeof(Harness*)));
+  *ud = new Harness();
+  Harness& h = **ud;
+  h.folder = fs::path(file).parent_path().string();
+  if (h.folder.empty()) h.folder = ".";
+  h.L = L;
+  h.tracker = std::make_shared<RecordTracker>(plan);
+  luaL_getmetatable(L, kHarnessMeta);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  const int ud_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  const int rc = lua_pcall(L, 1, 0, -3);
+  if (rc == 0) {
+    run.ok = true;
+  } else {
+    run.message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 3);  // the message handler, the case and the cases
+  if (run.ok && h.started) {
+    // A crash the last step's commits reached (or, for kBeforeNext, due
+    // at the end): restart, and let the recovered host finish.
+    Status s = h.before_action();
+    if (s.ok())
+      if (uint64_t cut = h.tracker->take_cut()) {
+        s = h.crash(cut);
+        if (s.ok()) s = h.settle();
+      }
+    if (!s.ok()) {
+      run.ok = false;
+      run.message = "the test host did not restart after its crash: " + s.message();
+    }
+  }
+  run.records = h.tracker->records();
+  run.actions = h.tracker->action_marks();
+  run.crashed = h.tracker->crashed();
+  if (run.ok && want_outcome && h.started) {
+    auto o = read_outcome(*h.store, kHarnessSource);
+    if (o.ok()) {
+      run.outcome = std::move(*o);
+    } else {
+      run.ok = false;
+      run.message = "reading the outcome: " + o.error().message();
+    }
+  }
+  // Shut the case's host down now (not at the next GC).
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ud_ref);
+  auto** p = static_cast<Harness**>(lua_touserdata(L, -1));
+  delete *p;
+  *p = nullptr;
+  lua_pop(L, 1);
+  luaL_unref(L, LUA_REGISTRYINDEX, ud_ref);
+  return run;
+}
+
+// Reruns the case once per crash point of its normal run; returns the
+// number of failed crash points (each reported).
+size_t run_crash_matrix(const std::string& file, int index, const std::string& name,
+                        const CaseRun& normal, TestSummary& sum,
+                        const std::function<void(std::string_view)>& out) {
+  size_t failed = 0;
+  for (const CrashPlan& plan : crash_plans(normal.records, normal.actions)) {
+    ++sum.crash_runs;
+    std::string err, problem;
+    if (lua_State* L = open_test_file(file, err)) {
+      CaseRun run = run_case(L, index, file, plan, /*want_outcome=*/true);
+      lua_close(L);
+      if (!run.ok)
+        problem = run.message;
+      else if (!run.crashed)
+        problem = fmt::format(
+            "the rerun wrote {} history record(s) and never reached the crash point (the case "
+            "or its workflows do not run the same way twice)",
+            run.records.size());
+      else
+        problem = compare_outcomes(*normal.outcome, *run.outcome);
+    } else {
+      problem = err;
+    }
+    if (problem.empty()) continue;
+    ++failed;
+    out(fmt::format("FAIL {}: {} ({}): {}", file, name, describe_crash(plan, normal.records),
+                    problem));
+  }
+  return failed;
+}
+
+void run_file(const std::string& file, const TestOptions& options, TestSummary& sum,
+              const std::function<void(std::string_view)>& out) {
+  ++sum.files;
+  std::string err;
+  lua_State* L = open_test_file(file, err);
+  if (!L) {
+    ++sum.failed;
+    out(fmt::format("FAIL {}: {}", file, err));
     return;
   }
-  lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
-  const int cases = lua_gettop(L);
-  const int n = static_cast<int>(lua_objlen(L, cases));
-  for (int i = 1; i <= n; ++i) {
-    lua_rawgeti(L, cases, i);
-    lua_getfield(L, -1, "name");
-    const std::string name = lua_tostring(L, -1);
-    lua_pop(L, 1);
-    lua_pushcfunction(L, keep_message);
-    lua_getfield(L, -2, "fn");
-    auto** ud = static_cast<Harness**>(lua_newuserdata(L, sizeof(Harness*)));
-    *ud = new Harness();
-    (*ud)->folder = fs::path(file).parent_path().string();
-    if ((*ud)->folder.empty()) (*ud)->folder = ".";
-    (*ud)->L = L;
-    luaL_getmetatable(L, kHarnessMeta);
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    const int ud_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    const int rc = lua_pcall(L, 1, 0, -3);
-    if (rc == 0) {
-      ++sum.passed;
-      out(fmt::format("ok   {}: {}", file, name));
-    } else {
+  const std::vector<CaseInfo> cases = cases_of(L);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const CaseInfo& c = cases[i];
+    const bool matrix = c.matrix == CaseInfo::Matrix::kAlways ||
+                        (options.crash_matrix && c.matrix != CaseInfo::Matrix::kNever);
+    const int index = static_cast<int>(i) + 1;
+    CaseRun normal = run_case(L, index, file, CrashPlan{}, matrix);
+    if (!normal.ok) {
       ++sum.failed;
-      out(fmt::format("FAIL {}: {}: {}", file, name, lua_tostring(L, -1)));
-      lua_pop(L, 1);
+      out(fmt::format("FAIL {}: {}: {}", file, c.name, normal.message));
+      continue;
     }
-    lua_pop(L, 2);  // the traceback function and the case
-    // Shut the case's host down now (not at the next GC).
-    lua_rawgeti(L, LUA_REGISTRYINDEX, ud_ref);
-    auto** p = static_cast<Harness**>(lua_touserdata(L, -1));
-    delete *p;
-    *p = nullptr;
-    lua_pop(L, 1);
-    luaL_unref(L, LUA_REGISTRYINDEX, ud_ref);
+    if (!matrix || normal.records.empty()) {
+      ++sum.passed;
+      out(fmt::format("ok   {}: {}", file, c.name));
+      continue;
+    }
+    const size_t before = sum.crash_runs;
+    if (run_crash_matrix(file, index, c.name, normal, sum, out) > 0) {
+      ++sum.failed;
+      continue;
+    }
+    ++sum.passed;
+    out(fmt::format("ok   {}: {} (crash matrix: {} restarts over {} history records)", file, c.name,
+                    sum.crash_runs - before, normal.records.size()));
   }
   lua_close(L);
 }
 
 }  // namespace
 
-TestSummary run_test_files(const std::vector<std::string>& paths,
+TestSummary run_test_files(const std::vector<std::string>& paths, const TestOptions& options,
                            const std::function<void(std::string_view)>& out) {
   TestSummary sum;
   std::vector<std::string> files;
@@ -469,7 +698,7 @@ TestSummary run_test_files(const std::vector<std::string>& paths,
   }
   std::sort(files.begin(), files.end());
   for (const auto& f : files)
-    run_file(f, sum, out);
+    run_file(f, options, sum, out);
   return sum;
 }
 
