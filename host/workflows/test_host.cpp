@@ -3,9 +3,11 @@
 #include "workflows/test_host.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 
+#include <boost/asio/post.hpp>
 #include <fmt/core.h>
 #include <lua.hpp>
 
@@ -199,6 +201,28 @@ void Harness::answer_requests() {
   }
 }
 
+bool Harness::io_idle() {
+  struct Barrier {
+    std::mutex m;
+    std::condition_variable cv;
+    size_t arrived = 0, left = 0;
+  };
+  auto b = std::make_shared<Barrier>();
+  const size_t n = threads.size();
+  for (size_t i = 0; i < n; ++i)
+    boost::asio::post(*io, [b, n] {
+      std::unique_lock l(b->m);
+      ++b->arrived;
+      b->cv.notify_all();
+      b->cv.wait_for(l, std::chrono::seconds(1), [&] { return b->arrived >= n; });
+      ++b->left;
+      b->cv.notify_all();
+    });
+  std::unique_lock l(b->m);
+  return b->cv.wait_for(l, std::chrono::seconds(2), [&] { return b->left >= n; }) &&
+         b->arrived >= n;
+}
+
 Status Harness::settle() {
   uint64_t last = UINT64_MAX;
   int quiet = 0;
@@ -211,6 +235,7 @@ Status Harness::settle() {
       continue;
     }
     engine->sync();
+    io_idle();
     answer_requests();
     const WorkflowStats s = engine->stats();
     const uint64_t now = store->durable_seq() * 1'000'003 + s.started * 7919 +

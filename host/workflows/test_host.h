@@ -100,6 +100,10 @@ struct Harness {
   // Answers queued requests with the test's responders (on this thread).
   void answer_requests();
 
+  // Holds every io thread at once (up to a second): true when they all
+  // came, so no handler was running then and what was queued before ran.
+  bool io_idle();
+
   // Runs until nothing moves: the engine, the store and the responders;
   // restarts the host when the crash matrix's crash point is reached.
   Status settle();
