@@ -25,7 +25,7 @@ run: build
 
 test: build lint-lua
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
-	$(BUILD_DIR)/chorus test scripts
+	$(BUILD_DIR)/chorus test --crash-matrix scripts
 
 # luacheck over the scripts, with the sandbox's allow-list as the standard
 # (.luacheckrc).
@@ -41,7 +41,7 @@ test-asan: deps
 
 # ThreadSanitizer build of the concurrency-heavy test suites (a full TSan
 # build of everything does not fit CI's time).
-TSAN_TESTS ?= bus_tests store_tests discovery_tests integration_tests plugins_tests lua_tests api_tests workflows_tests
+TSAN_TESTS ?= bus_tests store_tests discovery_tests integration_tests plugins_tests lua_tests api_tests workflows_tests workflows_runner_tests
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHORUS_SANITIZE=thread -DCHORUS_BUILD_BENCH=OFF
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)

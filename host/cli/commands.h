@@ -94,8 +94,9 @@ struct WorkflowsOptions {
 int cmd_workflows_list(const WorkflowsOptions& options);
 int cmd_workflows_show(const WorkflowsOptions& options);
 int cmd_workflows_history(const WorkflowsOptions& options);
-// `chorus test [PATH...]` (workflows/test_runner.h): *_test.lua files.
-int cmd_test(const std::vector<std::string>& paths);
+// `chorus test [--crash-matrix] [PATH...]` (workflows/test_runner.h): *_test.lua files.
+enum class TestMode : uint8_t { kPlain, kCrashMatrix };
+int cmd_test(const std::vector<std::string>& paths, TestMode mode);
 
 // Through the running host's API (POST /v1/workflows/ID/cancel): 4 when no
 // host answers.

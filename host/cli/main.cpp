@@ -166,6 +166,10 @@ int main(int argc, char** argv) {
   auto* test_app = app.add_subcommand(
       "test", "Run *_test.lua files against the workflow scripts (virtual clock, fresh store).");
   test_app->add_option("paths", test_paths, "Test files or folders (default: scripts)");
+  bool test_crash_matrix = false;
+  test_app->add_flag("--crash-matrix", test_crash_matrix,
+                     "Also rerun each workflow case once per crash point (after every history "
+                     "record), restarting its host from the store, and check the same outcome");
   // ---- live commands: a running host through its admin API (live_commands.h) ----
   auto add_connect = [](CLI::App* cmd, Connect& c) {
     cmd->add_option("--addr", c.addr,
@@ -349,7 +353,8 @@ int main(int argc, char** argv) {
   if (wf_history->parsed()) return cmd_workflows_history(wf_opts);
   if (wf_cancel->parsed()) return cmd_workflows_cancel(wf_opts);
   if (wf_upgrade->parsed()) return cmd_workflows_upgrade(wf_opts);
-  if (test_app->parsed()) return cmd_test(test_paths);
+  if (test_app->parsed())
+    return cmd_test(test_paths, test_crash_matrix ? TestMode::kCrashMatrix : TestMode::kPlain);
   if (publish->parsed()) return cmd_publish(publish_opts);
   if (request->parsed()) return cmd_request(request_opts);
   if (tail->parsed()) return cmd_tail(tail_opts);

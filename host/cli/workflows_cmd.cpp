@@ -198,17 +198,23 @@ int cmd_workflows_history(const WorkflowsOptions& options) {
   return kExitOk;
 }
 
-int cmd_test(const std::vector<std::string>& paths) {
+int cmd_test(const std::vector<std::string>& paths, TestMode mode) {
   // The test hosts' own lines (scripts loaded, stores created) would drown
   // the results: warnings and errors only.
   log::configure(spdlog::level::warn, log::Format::kText);
   const std::vector<std::string> where =
       paths.empty() ? std::vector<std::string>{"scripts"} : paths;
-  const auto sum = workflows::run_test_files(where, [](std::string_view line) {
+  workflows::TestOptions options;
+  options.crash_matrix = mode == TestMode::kCrashMatrix;
+  const auto sum = workflows::run_test_files(where, options, [](std::string_view line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
   });
-  fmt::print("{} test file(s): {} passed, {} failed\n", sum.files, sum.passed, sum.failed);
+  if (sum.crash_runs > 0)
+    fmt::print("{} test file(s): {} passed, {} failed ({} crash-matrix reruns)\n", sum.files,
+               sum.passed, sum.failed, sum.crash_runs);
+  else
+    fmt::print("{} test file(s): {} passed, {} failed\n", sum.files, sum.passed, sum.failed);
   if (sum.files == 0) {
     fmt::print(stderr, "chorus: no *_test.lua files found\n");
     return kExitFailure;

@@ -1,205 +1,25 @@
 // The `chorus test` harness: test files in a plain LuaJIT state, each case
-// on a fresh host (store, bus, scripts, engine with virtual time).
+// on a fresh host (store, bus, scripts, engine with virtual time); with the
+// crash matrix, each case again per crash point, its host restarted from
+// the store a crash there leaves (crash_matrix.h).
 #include "workflows/test_runner.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <deque>
 #include <filesystem>
-#include <map>
-#include <mutex>
-#include <thread>
+#include <optional>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <fmt/core.h>
 #include <lua.hpp>
 
-#include "bus/event_bus.h"
 #include "lua/lua_json.h"
-#include "lua/script_host.h"
-#include "store/event_store.h"
+#include "workflows/crash_matrix.h"
 #include "workflows/history_reader.h"
-#include "workflows/lua_extension.h"
-#include "workflows/workflow_engine.h"
+#include "workflows/test_host.h"
 
 namespace chorus::workflows {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The store as the bus's durable log: every event of a test is stored, so
-// expectations read the store.
-class StoreLog final : public bus::DurableLog {
- public:
-  explicit StoreLog(store::EventStore& s) : s_(s) {}
-  Status append(const EventPtr& e, bool& duplicate) override {
-    auto r = s_.append(e);
-    duplicate = r.ok() && r.written == 0;
-    return r.status;
-  }
-  void append_async(const EventPtr& e, bus::DurableAppendCallback done) override {
-    s_.append_async(
-        e, [done](const store::AppendResult& r) { done(r.status, r.ok() && r.written == 0); });
-  }
-  Result<std::unique_ptr<bus::DurableGroup>> open_group(std::string_view, std::string_view,
-                                                        bool) override {
-    return Status::NotSupported("chorus test: no durable subscriptions");
-  }
-
- private:
-  store::EventStore& s_;
-};
-
-struct Harness {
-  std::string folder;  // the test file's folder: scripts are loaded from there
-  std::string dir;     // the temporary directory
-  std::vector<lua::ScriptSpec> specs;
-  lua_State* L = nullptr;  // the test file's state (main thread only)
-
-  boost::asio::io_context io;
-  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
-  std::vector<std::thread> threads;
-  std::unique_ptr<store::EventStore> store;
-  std::unique_ptr<bus::EventBus> bus;
-  std::shared_ptr<Catalog> catalog;
-  std::unique_ptr<lua::ScriptHost> scripts;
-  std::unique_ptr<WorkflowEngine> engine;
-  std::map<std::string, int> responders;  // type -> Lua function ref
-  std::mutex mu;
-  std::deque<EventPtr> requests;  // waiting for a responder (main thread answers)
-  bool started = false;
-
-  ~Harness() { shutdown(); }
-
-  Status start() {
-    if (started) return Status::OK();
-    started = true;
-    char tmpl[] = "/tmp/chorus-test-XXXXXX";
-    if (!mkdtemp(tmpl)) return Status::IOError("chorus test: cannot make a temporary directory");
-    dir = tmpl;
-    work =
-        std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-            io.get_executor());
-    for (int i = 0; i < 2; ++i)
-      threads.emplace_back([this] { io.run(); });
-    store::StoreOptions so;
-    so.path = dir + "/store";
-    so.durability = store::Durability::kNone;
-    so.retention_interval = std::chrono::milliseconds(0);
-    CHORUS_ASSIGN_OR_RETURN(store, store::EventStore::open(so));
-    bus = std::make_unique<bus::EventBus>(io);
-    CHORUS_RETURN_IF_ERROR(bus->set_durable_log(std::make_shared<StoreLog>(*store), {"**"}));
-    for (const auto& [type, ref] : responders) {
-      bus::SubscribeOptions o;
-      o.mode = bus::DeliveryMode::kInline;
-      CHORUS_RETURN_IF_ERROR(bus->subscribe(
-                                    type,
-                                    [this](const EventPtr& e) {
-                                      if (bus::EventBus::is_reply(*e)) return Status::OK();
-                                      std::lock_guard l(mu);
-                                      requests.push_back(e);
-                                      return Status::OK();
-                                    },
-                                    o)
-                                 .status());
-    }
-    catalog = std::make_shared<Catalog>();
-    lua::ScriptHostOptions o;
-    o.folder = folder;
-    o.watch = false;
-    o.scripts = specs;
-    lua::ScriptHostServices sv{&io, bus.get(), store.get(), nullptr, {}};
-    sv.extensions.push_back(make_lua_extension(catalog));
-    scripts = std::make_unique<lua::ScriptHost>(o, sv);
-    CHORUS_RETURN_IF_ERROR(scripts->start());
-    for (const auto& i : scripts->scripts())
-      if (!i.loaded) return Status::InvalidArgument(i.last_error);
-    WorkflowOptions wo;
-    wo.virtual_time = true;
-    wo.scripts_folder = folder;
-    engine = std::make_unique<WorkflowEngine>(
-        wo, WorkflowServices{&io, bus.get(), store.get(), nullptr}, catalog);
-    return engine->start();
-  }
-
-  void shutdown() {
-    if (!started) return;
-    started = false;
-    if (engine) engine->stop();
-    if (scripts) scripts->stop();
-    if (bus) (void)bus->shutdown(std::chrono::milliseconds(1000));
-    work.reset();
-    io.stop();
-    for (auto& t : threads)
-      t.join();
-    threads.clear();
-    if (engine) engine->close();
-    if (scripts) scripts->close();
-    engine.reset();
-    scripts.reset();
-    bus.reset();
-    if (store) store->close();
-    store.reset();
-    std::error_code ec;
-    if (!dir.empty()) fs::remove_all(dir, ec);
-  }
-
-  // Answers queued requests with the test's responders (on this thread).
-  void answer_requests() {
-    for (;;) {
-      EventPtr req;
-      {
-        std::lock_guard l(mu);
-        if (requests.empty()) return;
-        req = requests.front();
-        requests.pop_front();
-      }
-      auto it = responders.find(std::string(req->type()));
-      if (it == responders.end()) continue;
-      lua_rawgeti(L, LUA_REGISTRYINDEX, it->second);
-      std::string err;
-      if (!lua::push_json(L, req->data().empty() ? "null" : req->data(), &err)) lua_pushnil(L);
-      if (lua_pcall(L, 1, 1, 0) != 0) {
-        lua_pop(L, 1);
-        continue;  // no reply: the request times out
-      }
-      std::string data = "null";
-      (void)lua::encode_json(L, -1, data, &err);
-      lua_pop(L, 1);
-      (void)bus->reply(*req, std::move(EventBuilder(std::string(req->type()) + ".reply")
-                                           .source("chorus-test")
-                                           .data(data, "application/json")));
-    }
-  }
-
-  // Runs until nothing moves: the engine, the store and the responders.
-  void settle() {
-    uint64_t last = UINT64_MAX;
-    int quiet = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (quiet < 3 && std::chrono::steady_clock::now() < deadline) {
-      engine->sync();
-      answer_requests();
-      const WorkflowStats s = engine->stats();
-      const uint64_t now = store->durable_seq() * 1'000'003 + s.started * 7919 +
-                           s.completed * 104729 + s.failed * 31 + s.compensated * 17 +
-                           s.suspended * 13 + s.open;
-      bool pending;
-      {
-        std::lock_guard l(mu);
-        pending = !requests.empty();
-      }
-      if (now == last && !pending) {
-        ++quiet;
-      } else {
-        quiet = 0;
-        last = now;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the io threads run
-    }
-  }
-};
 
 const char kHarnessMeta[] = "chorus.test.harness";
 
@@ -210,6 +30,16 @@ Harness& harness(lua_State* L) {
 void started_or_raise(lua_State* L, Harness& h) {
   if (Status s = h.start(); !s.ok())
     luaL_error(L, "the test host did not start: %s", s.message().c_str());
+}
+
+void settle_or_raise(lua_State* L, Harness& h) {
+  if (Status s = h.settle(); !s.ok())
+    luaL_error(L, "the test host did not restart after its crash: %s", s.message().c_str());
+}
+
+void before_action_or_raise(lua_State* L, Harness& h) {
+  if (Status s = h.before_action(); !s.ok())
+    luaL_error(L, "the test host did not restart after its crash: %s", s.message().c_str());
 }
 
 int h_load(lua_State* L) {
@@ -244,19 +74,21 @@ int h_publish(lua_State* L) {
   std::string data = "{}", err;
   if (!lua_isnoneornil(L, 3) && !lua::encode_json(L, 3, data, &err))
     return luaL_error(L, "h:publish: %s", err.c_str());
-  auto ev = EventBuilder(type).source("chorus-test").data(data, "application/json").build();
+  auto ev = EventBuilder(type).source(kHarnessSource).data(data, "application/json").build();
   if (!ev.ok()) return luaL_error(L, "h:publish: %s", ev.error().message().c_str());
+  before_action_or_raise(L, h);
   if (Status s = h.bus->publish(*ev); !s.ok())
     return luaL_error(L, "h:publish: %s", s.message().c_str());
-  h.settle();
+  settle_or_raise(L, h);
   return 0;
 }
 
 int h_advance(lua_State* L) {
   Harness& h = harness(L);
   started_or_raise(L, h);
+  before_action_or_raise(L, h);
   const bool fired = h.engine->fire_next_timer();
-  h.settle();
+  settle_or_raise(L, h);
   lua_pushboolean(L, fired);
   return 1;
 }
@@ -349,9 +181,11 @@ int h_expect_finished(lua_State* L) {
                     status.c_str(), seen.empty() ? "none" : seen.c_str());
 }
 
+// test(name, fn [, {crash_matrix = true|false}])
 int test_fn(lua_State* L) {
   luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
   const int n = static_cast<int>(lua_objlen(L, -1));
   lua_newtable(L);
@@ -359,6 +193,10 @@ int test_fn(lua_State* L) {
   lua_setfield(L, -2, "name");
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "fn");
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "crash_matrix");
+    lua_setfield(L, -2, "crash_matrix");
+  }
   lua_rawseti(L, -2, n + 1);
   return 0;
 }
@@ -375,9 +213,9 @@ int keep_message(lua_State*) {
   return 1;
 }
 
-void run_file(const std::string& file, TestSummary& sum,
-              const std::function<void(std::string_view)>& out) {
-  ++sum.files;
+// A new state with the test API that ran `file` (its cases registered), or
+// null with the error in `err`.
+lua_State* open_test_file(const std::string& file, std::string& err) {
   lua_State* L = luaL_newstate();
   luaL_openlibs(L);
   lua_newtable(L);
@@ -403,54 +241,184 @@ void run_file(const std::string& file, TestSummary& sum,
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   if (luaL_loadfile(L, file.c_str()) != 0 || lua_pcall(L, 0, 0, 0) != 0) {
-    ++sum.failed;
-    out(fmt::format("FAIL {}: {}", file, lua_tostring(L, -1)));
+    err = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
     lua_close(L);
+    return nullptr;
+  }
+  return L;
+}
+
+struct CaseInfo {
+  std::string name;
+  enum class Matrix : uint8_t { kDefault, kAlways, kNever } matrix = Matrix::kDefault;
+};
+
+std::vector<CaseInfo> cases_of(lua_State* L) {
+  std::vector<CaseInfo> out;
+  lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
+  const int n = static_cast<int>(lua_objlen(L, -1));
+  for (int i = 1; i <= n; ++i) {
+    lua_rawgeti(L, -1, i);
+    CaseInfo c;
+    lua_getfield(L, -1, "name");
+    c.name = lua_tostring(L, -1);
+    lua_getfield(L, -2, "crash_matrix");
+    if (lua_isboolean(L, -1))
+      c.matrix = lua_toboolean(L, -1) ? CaseInfo::Matrix::kAlways : CaseInfo::Matrix::kNever;
+    lua_pop(L, 3);
+    out.push_back(std::move(c));
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+struct CaseRun {
+  bool ok = false;
+  std::string message;              // the failure
+  std::vector<RecordMark> records;  // history records, in commit order
+  std::vector<uint64_t> actions;    // action marks (crash_matrix.h)
+  bool crashed = false;             // the plan's crash happened
+  std::optional<Outcome> outcome;   // when asked for and the case passed
+};
+
+// Runs case `index` (1-based) of the file in `L` on a fresh host that
+// crashes as `plan` says.
+CaseRun run_case(lua_State* L, int index, const std::string& file, const CrashPlan& plan,
+                 bool want_outcome) {
+  CaseRun run;
+  lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
+  lua_rawgeti(L, -1, index);
+  lua_pushcfunction(L, keep_message);
+  lua_getfield(L, -2, "fn");
+  auto** ud = static_cast<Harness**>(lua_newuserdata(L, sizeof(Harness*)));
+  *ud = new Harness();
+  Harness& h = **ud;
+  h.folder = fs::path(file).parent_path().string();
+  if (h.folder.empty()) h.folder = ".";
+  h.L = L;
+  h.tracker = std::make_shared<RecordTracker>(plan);
+  luaL_getmetatable(L, kHarnessMeta);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  const int ud_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  const int rc = lua_pcall(L, 1, 0, -3);
+  if (rc == 0) {
+    run.ok = true;
+  } else {
+    run.message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 3);  // the message handler, the case and the cases
+  if (run.ok && h.started) {
+    // A crash the last step's commits reached (or, for kBeforeNext, due
+    // at the end): restart, and let the recovered host finish.
+    Status s = h.before_action();
+    if (s.ok())
+      if (uint64_t cut = h.tracker->take_cut()) {
+        s = h.crash(cut);
+        if (s.ok()) s = h.settle();
+      }
+    if (!s.ok()) {
+      run.ok = false;
+      run.message = "the test host did not restart after its crash: " + s.message();
+    }
+  }
+  run.records = h.tracker->records();
+  run.actions = h.tracker->action_marks();
+  run.crashed = h.tracker->crashed();
+  if (run.ok && want_outcome && h.started) {
+    auto o = read_outcome(*h.store, kHarnessSource);
+    if (o.ok()) {
+      run.outcome = std::move(*o);
+    } else {
+      run.ok = false;
+      run.message = "reading the outcome: " + o.error().message();
+    }
+  }
+  // Shut the case's host down now (not at the next GC).
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ud_ref);
+  auto** p = static_cast<Harness**>(lua_touserdata(L, -1));
+  delete *p;
+  *p = nullptr;
+  lua_pop(L, 1);
+  luaL_unref(L, LUA_REGISTRYINDEX, ud_ref);
+  return run;
+}
+
+// Reruns the case once per crash point of its normal run; returns the
+// number of failed crash points (each reported).
+size_t run_crash_matrix(const std::string& file, int index, const std::string& name,
+                        const CaseRun& normal, TestSummary& sum,
+                        const std::function<void(std::string_view)>& out) {
+  size_t failed = 0;
+  for (const CrashPlan& plan : crash_plans(normal.records, normal.actions)) {
+    ++sum.crash_runs;
+    std::string err, problem;
+    if (lua_State* L = open_test_file(file, err)) {
+      CaseRun run = run_case(L, index, file, plan, /*want_outcome=*/true);
+      lua_close(L);
+      if (!run.ok)
+        problem = run.message;
+      else if (!run.crashed)
+        problem = fmt::format(
+            "the rerun wrote {} history record(s) and never reached the crash point (the case "
+            "or its workflows do not run the same way twice)",
+            run.records.size());
+      else
+        problem = compare_outcomes(*normal.outcome, *run.outcome);
+    } else {
+      problem = err;
+    }
+    if (problem.empty()) continue;
+    ++failed;
+    out(fmt::format("FAIL {}: {} ({}): {}", file, name, describe_crash(plan, normal.records),
+                    problem));
+  }
+  return failed;
+}
+
+void run_file(const std::string& file, const TestOptions& options, TestSummary& sum,
+              const std::function<void(std::string_view)>& out) {
+  ++sum.files;
+  std::string err;
+  lua_State* L = open_test_file(file, err);
+  if (!L) {
+    ++sum.failed;
+    out(fmt::format("FAIL {}: {}", file, err));
     return;
   }
-  lua_getfield(L, LUA_REGISTRYINDEX, "chorus.test.cases");
-  const int cases = lua_gettop(L);
-  const int n = static_cast<int>(lua_objlen(L, cases));
-  for (int i = 1; i <= n; ++i) {
-    lua_rawgeti(L, cases, i);
-    lua_getfield(L, -1, "name");
-    const std::string name = lua_tostring(L, -1);
-    lua_pop(L, 1);
-    lua_pushcfunction(L, keep_message);
-    lua_getfield(L, -2, "fn");
-    auto** ud = static_cast<Harness**>(lua_newuserdata(L, sizeof(Harness*)));
-    *ud = new Harness();
-    (*ud)->folder = fs::path(file).parent_path().string();
-    if ((*ud)->folder.empty()) (*ud)->folder = ".";
-    (*ud)->L = L;
-    luaL_getmetatable(L, kHarnessMeta);
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    const int ud_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    const int rc = lua_pcall(L, 1, 0, -3);
-    if (rc == 0) {
-      ++sum.passed;
-      out(fmt::format("ok   {}: {}", file, name));
-    } else {
+  const std::vector<CaseInfo> cases = cases_of(L);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const CaseInfo& c = cases[i];
+    const bool matrix = c.matrix == CaseInfo::Matrix::kAlways ||
+                        (options.crash_matrix && c.matrix != CaseInfo::Matrix::kNever);
+    const int index = static_cast<int>(i) + 1;
+    CaseRun normal = run_case(L, index, file, CrashPlan{}, matrix);
+    if (!normal.ok) {
       ++sum.failed;
-      out(fmt::format("FAIL {}: {}: {}", file, name, lua_tostring(L, -1)));
-      lua_pop(L, 1);
+      out(fmt::format("FAIL {}: {}: {}", file, c.name, normal.message));
+      continue;
     }
-    lua_pop(L, 2);  // the traceback function and the case
-    // Shut the case's host down now (not at the next GC).
-    lua_rawgeti(L, LUA_REGISTRYINDEX, ud_ref);
-    auto** p = static_cast<Harness**>(lua_touserdata(L, -1));
-    delete *p;
-    *p = nullptr;
-    lua_pop(L, 1);
-    luaL_unref(L, LUA_REGISTRYINDEX, ud_ref);
+    if (!matrix || normal.records.empty()) {
+      ++sum.passed;
+      out(fmt::format("ok   {}: {}", file, c.name));
+      continue;
+    }
+    const size_t before = sum.crash_runs;
+    if (run_crash_matrix(file, index, c.name, normal, sum, out) > 0) {
+      ++sum.failed;
+      continue;
+    }
+    ++sum.passed;
+    out(fmt::format("ok   {}: {} (crash matrix: {} restarts over {} history records)", file, c.name,
+                    sum.crash_runs - before, normal.records.size()));
   }
   lua_close(L);
 }
 
 }  // namespace
 
-TestSummary run_test_files(const std::vector<std::string>& paths,
+TestSummary run_test_files(const std::vector<std::string>& paths, const TestOptions& options,
                            const std::function<void(std::string_view)>& out) {
   TestSummary sum;
   std::vector<std::string> files;
@@ -469,7 +437,7 @@ TestSummary run_test_files(const std::vector<std::string>& paths,
   }
   std::sort(files.begin(), files.end());
   for (const auto& f : files)
-    run_file(f, sum, out);
+    run_file(f, options, sum, out);
   return sum;
 }
 

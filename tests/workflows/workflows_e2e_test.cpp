@@ -186,12 +186,20 @@ TEST_CASE("e2e: the commissioning saga killed between configure and test compens
   CHECK(count_stored(dir, "equipment.deconfigure") == 1);
 }
 
-TEST_CASE("e2e: chorus test runs the example workflow tests and names a failing line") {
+TEST_CASE(
+    "e2e: chorus test runs the example workflow tests (also with --crash-matrix) and names a "
+    "failing line") {
   RunResult r = run_command({kChorus, "test", kSource + "/scripts"}, 120s);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find(" failed") != std::string::npos);
   CHECK(r.out.find(", 0 failed") != std::string::npos);
+  RunResult matrix = run_command(
+      {kChorus, "test", "--crash-matrix", kSource + "/scripts/approval_test.lua"}, 120s);
+  INFO(matrix.out << matrix.err);
+  CHECK(matrix.exit_code == 0);
+  CHECK(matrix.out.find("3 passed, 0 failed (") != std::string::npos);
+  CHECK(matrix.out.find("crash-matrix reruns)") != std::string::npos);
   TempDir dir;
   std::ifstream in(kSource + "/scripts/approval.lua");
   std::stringstream text;
