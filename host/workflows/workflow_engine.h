@@ -56,8 +56,9 @@ struct WorkflowStats {
   uint64_t started = 0, completed = 0, failed = 0, compensated = 0, continued = 0;
   uint64_t diverged = 0, suspended = 0, refused_by_key = 0, replayed = 0;
   uint64_t cancelled = 0;
-  uint64_t open = 0;      // instances in memory (running, waiting or suspended)
-  uint64_t versions = 0;  // engine Lua states
+  uint64_t refused_by_limit = 0;  // triggers refused by max_open
+  uint64_t open = 0;              // instances in memory (running, waiting or suspended)
+  uint64_t versions = 0;          // engine Lua states
 };
 
 struct EngineImpl;
