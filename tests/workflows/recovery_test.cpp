@@ -122,3 +122,34 @@ end}
   REQUIRE(life->wait_stats([](const auto& s) { return s.started == 4; }));
   CHECK(life->engine().stats().refused_by_limit == 17);
 }
+
+TEST_CASE(
+    "workflows: a durable trigger beyond max_open is not acked: delivered again, then "
+    "dead-lettered") {
+  WfWorld w;
+  w.write("hold.lua", R"LUA(
+chorus.workflow{name = "hold", on = "hold.start", run = function(ctx, e)
+  ctx:await("hold.go")
+end}
+)LUA");
+  auto life = w.live({WfWorld::spec("hold")}, {"hold.*"},
+                     [](workflows::WorkflowOptions& o) { o.max_open = 1; });
+  life->publish("hold.start", R"({"n":1})");
+  REQUIRE(life->wait_stats([](const auto& s) { return s.started == 1; }));
+  life->publish("hold.start", R"({"n":2})");
+  // Each delivery of the second is refused; the group's fifth (store
+  // group_max_deliveries) dead-letters it instead of dropping it.
+  REQUIRE(life->wait_stats([](const auto& s) { return s.refused_by_limit >= 5; }));
+  REQUIRE(spin_until([&] {
+    auto page = life->store().read_stream("$dead-letters", 1, store::Direction::kForward, 10);
+    return page.ok() && page->events.size() == 1;
+  }));
+  auto page = life->store().read_stream("$dead-letters", 1, store::Direction::kForward, 10);
+  REQUIRE(page.ok());
+  INFO(page->events[0].event->data());
+  const std::string dead(page->events[0].event->data());  // the refused trigger
+  CHECK(dead.find("\"type\":\"hold.start\"") != std::string::npos);
+  CHECK(dead.find("\"n\":2") != std::string::npos);
+  CHECK(life->engine().stats().started == 1);
+  CHECK(life->engine().stats().open == 1);
+}
