@@ -218,6 +218,9 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   void reload(Instance& in, const History& h, EngineState* st);
   // Stores a version's source in $wf-source-<hash> once (asynchronously).
   void store_source(const VersionSource& src);
+  // Removes $wf-source-<hash> when no open instance and no current
+  // definition uses it (its last instance ended).
+  void forget_source_if_unused(const std::string& hash);
 
   // ---- engine_waits.cpp ----
   void arm_timer(Instance& in, int64_t deadline_ns);

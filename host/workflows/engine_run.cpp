@@ -406,9 +406,11 @@ void EngineImpl::drop(const std::string& id) {
     if (in.ctx_ref != -2) luaL_unref(st->L(), LUA_REGISTRYINDEX, in.ctx_ref);
     --st->open_instances;
   }
+  const std::string hash = in.started.source_hash;
   instances.erase(it);
   n_open.store(instances.size(), std::memory_order_relaxed);
   if (st) release_version(*st, workflow);
+  forget_source_if_unused(hash);
 }
 
 void EngineImpl::release_version(EngineState& st, const std::string& workflow) {

@@ -4,7 +4,8 @@
 // is replayed dry against the current definition (upgrade.cpp). A clean
 // one gets `wf.upgraded` and is re-run from its history on the current
 // version, as recovery would; the others are re-run on their own version
-// (a suspended one stays suspended) and their outcome says why.
+// (a suspended one stays suspended) and their outcome says why. Also the
+// stored sources: written once per version, removed when unused.
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/core.h>
 #include <lua.hpp>
@@ -192,15 +193,48 @@ void EngineImpl::reload(Instance& in, const History& h, EngineState* st) {
 void EngineImpl::store_source(const VersionSource& src) {
   if (!stored_sources.insert(src.hash).second) return;
   const std::string stream = source_stream(src.hash);
+  // Once per hash per life, one read: stored already, or removed when its
+  // last instance ended (a deleted stream continues at its version).
+  auto info = services.store->stream_info(stream);
+  if (info.ok() && !info->deleted) return;
   EventPtr rec =
       make_record(stream, kRecSource, "", source_json(src.script, src.path, src.hash, src.source));
   const store::StreamAppend part{stream, std::span<const EventPtr>(&rec, 1),
-                                 store::ExpectedVersion::no_stream()};
+                                 info.ok() ? store::ExpectedVersion::exact(info->version)
+                                           : store::ExpectedVersion::no_stream()};
   services.store->append_multi_async(
       std::span<const store::StreamAppend>(&part, 1), [](const store::MultiAppendResult& r) {
         if (!r.ok() && !r.status.is(StatusCode::kConflict))
           workflows_log().error("storing a workflow source: {}", r.status.message());
       });
+}
+
+void EngineImpl::forget_source_if_unused(const std::string& hash) {
+  if (hash.empty() || stopping) return;
+  for (const auto& [id, in] : instances)
+    if (in->started.source_hash == hash) return;
+  for (const Definition& d : catalog->all())
+    if (d.hash == hash) return;
+  stored_sources.erase(hash);
+  // delete_stream waits for its commit: not on the strand.
+  boost::asio::post(*services.io, [w = weak_from_this(), store = services.store, hash] {
+    Status s = store->delete_stream(source_stream(hash));
+    if (!s.ok() && !s.is(StatusCode::kNotFound))
+      workflows_log().warn("removing the stored source of version {}: {}", hash, s.message());
+    else
+      workflows_log().debug("version {}: its last instance ended; source removed", hash);
+    if (auto self = w.lock())
+      self->post([hash](EngineImpl& e) {
+        // An instance started on it meanwhile (its text came back): store
+        // it again.
+        if (!e.stored_sources.erase(hash)) return;
+        for (const Definition& d : e.catalog->all())
+          if (d.hash == hash) {
+            e.store_source(source_of(d));
+            return;
+          }
+      });
+  });
 }
 
 }  // namespace chorus::workflows

@@ -128,3 +128,42 @@ TEST_CASE("workflows: with upgrade on_reload, a reload upgrades the open instanc
   CHECK(history_of(life->store(), y).started.source_hash == old_hash);
   CHECK(life->stored("up.x") == 1);
 }
+
+TEST_CASE("workflows: a stored source is removed when its last instance ends, not before") {
+  WfWorld w;
+  w.write("up.lua", version("up.y", "one"));
+  auto life = w.live({WfWorld::spec("up")});
+  auto [x, y] = start_two_and_reload(w, *life);
+  const std::string old_hash = history_of(life->store(), x).started.source_hash;
+  const std::string old_source = workflows::source_stream(old_hash);
+  auto readable = [&](const std::string& stream) {
+    auto page = life->store().read_stream(stream, 1, store::Direction::kForward, 10);
+    return page.ok() && !page->events.empty();
+  };
+  REQUIRE(readable(old_source));
+  // A new instance on the current version, then all three end.
+  Recorder& started = life->record("workflow.started");
+  Recorder& done = life->record("workflow.completed");
+  life->publish("up.start", R"({"kind":"x"})");
+  REQUIRE(started.wait_count(1));
+  const std::string new_hash =
+      history_of(life->store(), field(started.entries()[0].event, "instance")).started.source_hash;
+  REQUIRE(new_hash != old_hash);
+  CHECK(readable(old_source));  // x and y still run on it
+  life->publish("up.go");
+  REQUIRE(done.wait_count(3));
+  REQUIRE(spin_until([&] { return !readable(old_source); }));
+  life->engine().sync();
+  CHECK(readable(workflows::source_stream(new_hash)));  // the current version's stays
+  // The old text comes back: its source is stored again for a new instance.
+  Recorder& reloaded = life->record("system.script.reloaded");
+  w.write("up.lua", version("up.y", "one"));
+  REQUIRE(life->scripts().reload("up").ok());
+  REQUIRE(reloaded.wait_count(1));
+  life->engine().sync();
+  life->publish("up.start", R"({"kind":"y"})");
+  REQUIRE(started.wait_count(2));
+  CHECK(history_of(life->store(), field(started.entries()[1].event, "instance"))
+            .started.source_hash == old_hash);
+  REQUIRE(spin_until([&] { return readable(old_source); }));
+}
