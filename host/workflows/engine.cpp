@@ -519,7 +519,11 @@ Status WorkflowEngine::cancel(const std::string& id, const std::string& reason) 
   // Bounded: a stopping engine may drop the work posted to it.
   if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
     return Status::Timeout(fmt::format("workflows: cancelling {} was not recorded in time", id));
-  return fut.get();
+  try {
+    return fut.get();
+  } catch (const std::future_error&) {  // the engine closed with it pending
+    return Status::Unavailable(fmt::format("workflows: the engine closed while cancelling {}", id));
+  }
 }
 
 Result<std::vector<UpgradeOutcome>> WorkflowEngine::upgrade(const std::string& workflow) {

@@ -30,6 +30,7 @@ void EngineImpl::cancel(Instance& in, const std::string& reason,
   const bool compensate = in.phase != Phase::kSuspended;
   in.cancel_stage = CancelStage::kRecording;
   in.cancel_reason = reason;
+  in.cancel_done = std::move(recorded);
   in.cancel_seq = in.next_seq;
   in.stopped = true;
   disarm(in);
@@ -47,16 +48,15 @@ void EngineImpl::cancel(Instance& in, const std::string& reason,
   // the record that makes a restart resume them is committed.
   services.store->append_multi_async(
       std::span<const store::StreamAppend>(&part, 1),
-      [w = weak_from_this(), id = in.id, compensate,
-       recorded = std::move(recorded)](const store::MultiAppendResult& r) {
+      [w = weak_from_this(), id = in.id, compensate](const store::MultiAppendResult& r) {
         auto self = w.lock();
         if (!self) return;
-        self->post([id, compensate, s = r.status, recorded](EngineImpl& e) {
-          if (recorded) recorded(s);
+        self->post([id, compensate, s = r.status](EngineImpl& e) {
           auto it = e.instances.find(id);
           if (it == e.instances.end()) return;
           Instance& in = *it->second;
           if (!s.ok()) {
+            settle_cancel(in, s);
             in.cancel_stage = CancelStage::kNone;
             in.phase = Phase::kRunning;
             e.suspend(in, "error",
@@ -65,7 +65,10 @@ void EngineImpl::cancel(Instance& in, const std::string& reason,
                       0);
             return;
           }
-          if (e.stopping) return;  // the next start resumes it from the record
+          if (e.stopping) {
+            settle_cancel(in, Status::OK());  // the next start resumes it from the record
+            return;
+          }
           if (!compensate) {
             Finish f;
             f.status = "cancelled";
@@ -111,6 +114,16 @@ void EngineImpl::run_cancel_compensation(Instance& in) {
         return 3;
       });
   handle(in, r);
+  // Ended: answered when its end is committed (finish). Else its
+  // compensation waits (or it was suspended): the cancel is recorded.
+  if (in.phase != Phase::kEnding) settle_cancel(in, Status::OK());
+}
+
+void EngineImpl::settle_cancel(Instance& in, Status s) {
+  if (!in.cancel_done) return;
+  auto done = std::move(in.cancel_done);
+  in.cancel_done = nullptr;
+  done(std::move(s));
 }
 
 }  // namespace chorus::workflows

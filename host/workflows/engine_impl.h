@@ -79,6 +79,8 @@ struct Instance {
   CancelStage cancel_stage = CancelStage::kNone;
   std::string cancel_reason;
   uint32_t cancel_seq = 0;  // the first seq of the compensation
+  // WorkflowEngine::cancel's answer: once ended, or its compensation waits.
+  std::function<void(Status)> cancel_done;
   bool replaying() const noexcept { return next_seq <= max_recorded; }
 };
 
@@ -205,6 +207,8 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   // Starts the compensation coroutine of a cancelled instance (its run
   // coroutine is gone), from seq cancel_seq.
   void run_cancel_compensation(Instance& in);
+  // Answers the cancel() that waits on `in` (once).
+  static void settle_cancel(Instance& in, Status s);
 
   // ---- engine_upgrade.cpp ----
   // Upgrades the open instances of `workflow` to its current definition;

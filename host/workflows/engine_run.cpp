@@ -297,6 +297,7 @@ void EngineImpl::finish(Instance& in, Finish f) {
           Instance& in = *it->second;
           if (!s.ok()) {
             in.phase = Phase::kRunning;
+            settle_cancel(in, Status::OK());  // recorded; it is suspended now
             e.suspend(in, "error", fmt::format("recording its end failed: {}", s.to_string()), 0);
             return;
           }
@@ -319,6 +320,7 @@ void EngineImpl::finish(Instance& in, Finish f) {
             type = "workflow.failed";
           }
           e.publish_lifecycle(in, type, lifecycle_json(in, f));
+          settle_cancel(in, Status::OK());
           if (f.status != "completed")
             workflows_log().info("workflow {} instance {} {}: {}{}", in.started.workflow, in.id,
                                  f.status, f.reason.empty() ? "" : f.reason + ": ", f.error);
@@ -396,6 +398,7 @@ void EngineImpl::drop(const std::string& id) {
   auto it = instances.find(id);
   if (it == instances.end()) return;
   Instance& in = *it->second;
+  settle_cancel(in, Status::OK());
   const std::string workflow = in.started.workflow;
   if (in.started.has_key) {
     auto k = keys.find({workflow, in.started.key});

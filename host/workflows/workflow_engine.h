@@ -88,7 +88,9 @@ class WorkflowEngine {
   // in reverse order, and it ends as `cancelled` (workflow.cancelled
   // {workflow, instance, reason, compensated}), or as `failed` naming the
   // compensation that could not run. Blocks until the outcome is decided
-  // (the cancellation recorded); not from the engine's strand.
+  // (the cancellation recorded); not from the engine's strand. It returns
+  // once the instance has ended, or, when a compensation waits (an await,
+  // a request, a retry's sleep), with the instance still `cancelling`.
   // NotFound: no open instance `id`. FailedPrecondition: it is ending already.
   Status cancel(const std::string& id, const std::string& reason);
   // Moves the open instances of `workflow` to the current source of its

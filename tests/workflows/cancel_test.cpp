@@ -120,6 +120,8 @@ TEST_CASE("workflows: cancelling a saga runs its completed steps' compensations 
   REQUIRE(waiting.wait_count(1));
   const std::string id = field(started.entries()[0].event, "instance");
   REQUIRE(life->engine().cancel(id, "order withdrawn").ok());
+  // Its compensations do not wait: cancel() returned with it ended.
+  CHECK(history_of(life->store(), id).status == "cancelled");
   REQUIRE(cancelled.wait_count(1));
   REQUIRE(undid.wait_count(2));
   CHECK(field(undid.entries()[0].event, "step") == "b");
@@ -156,7 +158,9 @@ TEST_CASE("workflows: cancel refuses unknown and ended instances, and a second c
   REQUIRE(waiting.wait_count(1));
   const std::string id = field(started.entries()[0].event, "instance");
   REQUIRE(life->engine().cancel(id, "first").ok());
-  REQUIRE(undid.wait_count(1));  // b's compensation now awaits csaga.release
+  // b's compensation awaits csaga.release: cancel() returned without waiting for it.
+  CHECK(history_of(life->store(), id).status == "cancelling");
+  REQUIRE(undid.wait_count(1));
   Status again = life->engine().cancel(id, "second");
   INFO(again.to_string());
   CHECK(again.is(StatusCode::kFailedPrecondition));
