@@ -224,7 +224,7 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   void store_source(const VersionSource& src);
   // Removes $wf-source-<hash> when no open instance and no current
   // definition uses it (its last instance ended).
-  void forget_source_if_unused(const std::string& hash);
+  void forget_source_if_unused(const std::string& hash, const std::string& workflow);
 
   // ---- engine_waits.cpp ----
   void arm_timer(Instance& in, int64_t deadline_ns);

@@ -413,7 +413,7 @@ void EngineImpl::drop(const std::string& id) {
   instances.erase(it);
   n_open.store(instances.size(), std::memory_order_relaxed);
   if (st) release_version(*st, workflow);
-  forget_source_if_unused(hash);
+  forget_source_if_unused(hash, workflow);
 }
 
 void EngineImpl::release_version(EngineState& st, const std::string& workflow) {

@@ -209,12 +209,15 @@ void EngineImpl::store_source(const VersionSource& src) {
       });
 }
 
-void EngineImpl::forget_source_if_unused(const std::string& hash) {
+void EngineImpl::forget_source_if_unused(const std::string& hash, const std::string& workflow) {
   if (hash.empty() || stopping) return;
-  for (const auto& [id, in] : instances)
-    if (in->started.source_hash == hash) return;
+  // Most instances end on their workflow's current version: one lookup,
+  // and neither scan below runs.
+  if (auto d = catalog->find(workflow); d && d->hash == hash) return;
   for (const Definition& d : catalog->all())
     if (d.hash == hash) return;
+  for (const auto& [id, in] : instances)
+    if (in->started.source_hash == hash) return;
   stored_sources.erase(hash);
   // delete_stream waits for its commit: not on the strand.
   boost::asio::post(*services.io, [w = weak_from_this(), store = services.store, hash] {
