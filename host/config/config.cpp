@@ -36,6 +36,7 @@ constexpr SectionDef kSections[] = {
     {"scripts", [](MapReader& r, Config& c) { parse_scripts_section(r, c.scripts); }},
     {"plugins", [](MapReader& r, Config& c) { parse_plugins_section(r, c.plugins); }},
     {"api", [](MapReader& r, Config& c) { parse_api_section(r, c.api); }},
+    {"workflows", [](MapReader& r, Config& c) { parse_workflows_section(r, c.workflows); }},
 };
 
 Result<Config> fail(ReadContext& ctx, ConfigErrors* errors) {

@@ -18,6 +18,7 @@
 #include "config/plugins_section.h"
 #include "config/scripts_section.h"
 #include "config/store_section.h"
+#include "config/workflows_section.h"
 #include "core/status.h"
 
 namespace chorus::config {
@@ -36,6 +37,7 @@ struct Config {
   ScriptsSection scripts;
   PluginsSection plugins;
   ApiSection api;
+  WorkflowsSection workflows;
 };
 
 struct LoadOptions {

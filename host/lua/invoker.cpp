@@ -183,6 +183,12 @@ CallResult Invoker::run(Invocation& inv, int nargs) {
   return r;
 }
 
+void Invoker::drop(const WaitTicket& ticket) {
+  auto it = table_.find(ticket.invocation);
+  if (it == table_.end() || !it->second.waiting || it->second.wait_seq != ticket.seq) return;
+  finish(ticket.invocation, /*reusable=*/false);
+}
+
 void Invoker::drop_all() {
   lua_State* L = vm_.state();
   for (auto& [id, inv] : table_)

@@ -98,6 +98,9 @@ class Invoker {
   WaitTicket begin_wait(lua_State* L, const char* what);
 
   size_t waiting() const noexcept { return table_.size(); }
+  // Forgets the waiting invocation of `ticket` without resuming it (its
+  // coroutine is collected); nothing when its wait is over.
+  void drop(const WaitTicket& ticket);
   // Forgets every waiting invocation (the host is closing).
   void drop_all();
 

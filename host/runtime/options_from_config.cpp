@@ -266,6 +266,10 @@ workflows::WorkflowOptions workflows_options_from(const config::Config& config) 
   o.scripts_folder = config.scripts.folder;
   o.memory_bytes = config.scripts.memory_limit;
   o.persist = config.store.persist;
+  o.upgrade = config.workflows.upgrade == config::WorkflowUpgrade::kOnReload
+                  ? workflows::UpgradeMode::kOnReload
+                  : workflows::UpgradeMode::kPinned;
+  o.max_open = config.workflows.max_open;
   return o;
 }
 

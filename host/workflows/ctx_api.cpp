@@ -408,6 +408,34 @@ int ctx_end_saga(lua_State* L) {
                     f.error.c_str());
 }
 
+// _end_cancel(done_names, failed_name|nil, err): the end of a cancelled
+// instance's compensation (prelude.cpp M:_cancel).
+int ctx_end_cancel(lua_State* L) {
+  EngineImpl& e = engine(L);
+  Instance& in = e.instance_of(L, 1);
+  Finish f;
+  f.status = "cancelled";
+  f.reason = in.cancel_reason;
+  if (lua_isstring(L, 3)) {
+    f.status = "failed";
+    f.failed_compensation = lua_tostring(L, 3);
+    f.error =
+        fmt::format("cancelled ({}); the compensation of step '{}' failed: {}", in.cancel_reason,
+                    f.failed_compensation, lua_isstring(L, 4) ? lua_tostring(L, 4) : "error");
+  }
+  if (lua_istable(L, 2)) {
+    const int n = static_cast<int>(lua_objlen(L, 2));
+    for (int i = 1; i <= n; ++i) {
+      lua_rawgeti(L, 2, i);
+      if (lua_isstring(L, -1)) f.compensated.emplace_back(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+  }
+  in.terminal = f;
+  in.stopped = true;
+  return luaL_error(L, "workflow instance %s ended %s", in.id.c_str(), f.status.c_str());
+}
+
 int ctx_finish(lua_State* L) {
   EngineImpl& e = engine(L);
   Instance& in = e.instance_of(L, 1, EngineImpl::kAllowStopped);
@@ -462,6 +490,7 @@ void register_ctx_functions(lua_State* L) {
       {"_step_begin", ctx_step_begin},
       {"_step_end", ctx_step_end},
       {"_end_saga", ctx_end_saga},
+      {"_end_cancel", ctx_end_cancel},
       {"_finish", ctx_finish},
       {"_key", ctx_key},
       {"_stopped", ctx_stopped},

@@ -1,5 +1,6 @@
 // WorkflowEngine: lifecycle, trigger subscriptions and starting instances
 // (docs/workflows.md "Instances").
+#include <chrono>
 #include <future>
 
 #include <fmt/core.h>
@@ -76,8 +77,9 @@ std::string lifecycle_json(const Instance& in, const Finish& f) {
   } else if (!f.error.empty()) {
     put(w, "error", f.error);
   }
+  if (f.status == "cancelled" || !f.reason.empty()) put(w, "reason", f.reason);
   if (!f.failed_compensation.empty()) put(w, "failed_compensation", f.failed_compensation);
-  if (f.status == "compensated") {
+  if (f.status == "compensated" || f.status == "cancelled" || !f.reason.empty()) {
     w.Key("compensated");
     w.StartArray();
     for (const auto& c : f.compensated)
@@ -116,6 +118,7 @@ void EngineImpl::on_definition(const Definition& d) {
     workflows_log().error("workflow {} ({}): {}", d.name, d.at, err.message());
     return;
   }
+  if (options.upgrade == UpgradeMode::kOnReload) upgrade_on_reload(d);
   auto it = triggers.find(d.name);
   if (it != triggers.end() && it->second.patterns == d.patterns) return;
   if (it != triggers.end()) {
@@ -141,13 +144,20 @@ void EngineImpl::on_definition(const Definition& d) {
           if (!self || self->closing.load()) return Status::Unavailable("workflows: stopping");
           auto done = std::make_shared<std::promise<void>>();
           auto fut = done->get_future();
-          self->post([name, ev, done](EngineImpl& e) {
-            e.on_trigger(name, ev, [done] { done->set_value(); });
+          auto refused = std::make_shared<std::atomic<bool>>(false);
+          self->post([name, ev, done, refused](EngineImpl& e) {
+            e.on_trigger(
+                name, ev, [done] { done->set_value(); }, refused);
           });
           self.reset();
           // Bounded: a stopping engine may never run the start.
           if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
             return Status::Timeout("workflows: the start was not recorded in time");
+          // Refused by workflows.max_open: not acked, so the group delivers
+          // it again later (and dead-letters it after its max deliveries).
+          if (refused->load())
+            return Status::ResourceExhausted(
+                fmt::format("workflow {}: workflows.max_open reached", name));
           return Status::OK();
         },
         dopt);
@@ -189,6 +199,45 @@ void EngineImpl::on_definition(const Definition& d) {
                        fmt::format("{}", fmt::join(d.patterns, ", ")));
 }
 
+void EngineImpl::refuse_by_limit(const std::string& workflow, const Event& ev) {
+  n_refused_by_limit.fetch_add(1, std::memory_order_relaxed);
+  // One warning per workflow per 10 s at most, with the count since the last.
+  LimitLog& l = limit_log[workflow];
+  ++l.refused;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  if (l.last_ns != 0 && now - l.last_ns < 10'000'000'000) return;
+  workflows_log().warn(
+      "workflow {}: {} trigger(s) refused (the last: {} {}): {} instances are open "
+      "(workflows.max_open)",
+      workflow, l.refused, ev.type(), ev.id().to_string(), instances.size());
+  l.last_ns = now;
+  l.refused = 0;
+}
+
+void EngineImpl::upgrade_on_reload(const Definition& d) {
+  bool older = false;
+  for (const auto& [id, in] : instances)
+    older = older || (in->started.workflow == d.name && in->started.source_hash != d.hash);
+  if (!older) return;
+  workflows_log().info("workflow {}: version {} loaded; upgrading its open instances (on_reload)",
+                       d.name, d.hash);
+  upgrade_async(d.name, [name = d.name](Result<std::vector<UpgradeOutcome>> r) {
+    if (!r.ok()) {
+      workflows_log().warn("workflow {}: upgrading on reload: {}", name, r.error().message());
+      return;
+    }
+    size_t upgraded = 0, pinned = 0;
+    for (const UpgradeOutcome& o : *r) {
+      if (o.result == UpgradeOutcome::Result::kUpgraded) ++upgraded;
+      if (o.result == UpgradeOutcome::Result::kPinned) ++pinned;
+    }
+    workflows_log().info("workflow {}: on reload, {} instance(s) upgraded, {} stay pinned", name,
+                         upgraded, pinned);
+  });
+}
+
 bool EngineImpl::persistent(const std::string& pattern) const {
   for (const std::string& p : options.persist) {
     if (p == pattern || p == "**") return true;
@@ -198,7 +247,8 @@ bool EngineImpl::persistent(const std::string& pattern) const {
 }
 
 void EngineImpl::on_trigger(const std::string& workflow, const EventPtr& ev,
-                            std::function<void()> done) {
+                            std::function<void()> done,
+                            std::shared_ptr<std::atomic<bool>> refused) {
   // Runs `done` on every path that starts nothing.
   struct Guard {
     std::function<void()>* f;
@@ -244,6 +294,11 @@ void EngineImpl::on_trigger(const std::string& workflow, const EventPtr& ev,
       }
     }
   }
+  if (options.max_open > 0 && instances.size() >= options.max_open) {
+    refuse_by_limit(workflow, *ev);
+    if (refused) refused->store(true);
+    return;
+  }
   start_instance(*d, *st, ev, std::move(key), has_key, std::exchange(done, nullptr));
 }
 
@@ -280,19 +335,7 @@ void EngineImpl::start_instance(const Definition& d, EngineState& st, const Even
   instances.emplace(id, std::move(owned));
   n_open.store(instances.size(), std::memory_order_relaxed);
 
-  if (!stored_sources.count(d.hash)) {
-    stored_sources.insert(d.hash);
-    const std::string stream = source_stream(d.hash);
-    EventPtr src =
-        make_record(stream, kRecSource, "", source_json(d.script, d.path, d.hash, d.source));
-    const store::StreamAppend part{stream, std::span<const EventPtr>(&src, 1),
-                                   store::ExpectedVersion::no_stream()};
-    services.store->append_multi_async(
-        std::span<const store::StreamAppend>(&part, 1), [](const store::MultiAppendResult& r) {
-          if (!r.ok() && !r.status.is(StatusCode::kConflict))
-            workflows_log().error("storing a workflow source: {}", r.status.message());
-        });
-  }
+  store_source(source_of(d));
   EventPtr started = make_record(in.stream, kRecStarted, s.correlation, started_json(s));
   EventPtr index = make_record(kInstancesStream, kRecInstanceStarted, s.correlation,
                                instance_started_json(id, s, wall_clock_ns()));
@@ -447,14 +490,56 @@ bool WorkflowEngine::fire_next_timer() {
 }
 
 Status WorkflowEngine::cancel(const std::string& id, const std::string& reason) {
-  (void)id;
-  (void)reason;
-  return Status::FailedPrecondition("cancelling a workflow instance is not implemented yet");
+  EngineImpl& m = *impl_;
+  if (!m.services.io || m.services.io->stopped())
+    return Status::Unavailable("workflows: the engine is not running");
+  auto outcome = std::make_shared<std::promise<Status>>();
+  auto fut = outcome->get_future();
+  m.post([id, reason, outcome](EngineImpl& e) {
+    auto it = e.instances.find(id);
+    if (it == e.instances.end() || e.stopping) {
+      outcome->set_value(Status::NotFound(fmt::format("no open workflow instance '{}'", id)));
+      return;
+    }
+    Instance& in = *it->second;
+    if (in.phase == Phase::kEnding || in.cancel_stage != CancelStage::kNone) {
+      outcome->set_value(Status::FailedPrecondition(
+          fmt::format("workflow {} instance {} is ending already{}", in.started.workflow, id,
+                      in.cancel_stage != CancelStage::kNone ? " (it is being cancelled)" : "")));
+      return;
+    }
+    if (e.compensating(in)) {
+      outcome->set_value(Status::FailedPrecondition(
+          fmt::format("workflow {} instance {} is compensating a failed step already",
+                      in.started.workflow, id)));
+      return;
+    }
+    e.cancel(in, reason, [outcome](Status s) { outcome->set_value(std::move(s)); });
+  });
+  // Bounded: a stopping engine may drop the work posted to it.
+  if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    return Status::Timeout(fmt::format("workflows: cancelling {} was not recorded in time", id));
+  try {
+    return fut.get();
+  } catch (const std::future_error&) {  // the engine closed with it pending
+    return Status::Unavailable(fmt::format("workflows: the engine closed while cancelling {}", id));
+  }
 }
 
 Result<std::vector<UpgradeOutcome>> WorkflowEngine::upgrade(const std::string& workflow) {
-  (void)workflow;
-  return Status::FailedPrecondition("a live upgrade is not implemented yet");
+  EngineImpl& m = *impl_;
+  if (!m.services.io || m.services.io->stopped())
+    return Status::Unavailable("workflows: the engine is not running");
+  using Outcomes = Result<std::vector<UpgradeOutcome>>;
+  auto outcome = std::make_shared<std::promise<Outcomes>>();
+  auto fut = outcome->get_future();
+  m.post([workflow, outcome](EngineImpl& e) {
+    e.upgrade_async(workflow, [outcome](Outcomes r) { outcome->set_value(std::move(r)); });
+  });
+  // Bounded: a stopping engine may drop the work posted to it.
+  if (fut.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+    return Status::Timeout(fmt::format("workflows: upgrading {} did not finish in time", workflow));
+  return fut.get();
 }
 
 WorkflowStats WorkflowEngine::stats() const {
@@ -470,6 +555,8 @@ WorkflowStats WorkflowEngine::stats() const {
   s.suspended = ld(m.n_suspended);
   s.refused_by_key = ld(m.n_refused_by_key);
   s.replayed = ld(m.n_replayed);
+  s.cancelled = ld(m.n_cancelled);
+  s.refused_by_limit = ld(m.n_refused_by_limit);
   s.open = ld(m.n_open);
   s.versions = ld(m.n_versions);
   return s;

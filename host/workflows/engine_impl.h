@@ -47,6 +47,14 @@ struct PendingWait {
 
 enum class Phase : uint8_t { kStarting, kRunning, kSuspended, kEnding };
 
+// Where a cancellation is (docs/workflows.md "Cancellation").
+enum class CancelStage : uint8_t {
+  kNone,
+  kRecording,      // wf.cancel_requested written, its commit awaited; nothing runs
+  kReplayToPoint,  // recovery: run replays up to the cancel point, then stops
+  kCompensating,   // the compensation coroutine runs (seqs from cancel_seq)
+};
+
 struct Instance {
   std::string id, stream;
   StartedRecord started;
@@ -68,6 +76,11 @@ struct Instance {
   std::string continue_input;  // continue_as_new: the carried input (JSON)
   bool continuing = false;
   int ctx_ref = -2;
+  CancelStage cancel_stage = CancelStage::kNone;
+  std::string cancel_reason;
+  uint32_t cancel_seq = 0;  // the first seq of the compensation
+  // WorkflowEngine::cancel's answer: once ended, or its compensation waits.
+  std::function<void(Status)> cancel_done;
   bool replaying() const noexcept { return next_seq <= max_recorded; }
 };
 
@@ -75,6 +88,9 @@ struct TriggerSub {
   bus::SubscriptionId id = 0;  // the ephemeral subscription (0: none)
   std::vector<std::string> patterns;
 };
+
+struct UpgradeJob;
+using UpgradeDone = std::function<void(Result<std::vector<UpgradeOutcome>>)>;
 
 struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   EngineImpl(WorkflowOptions o, WorkflowServices s, std::shared_ptr<Catalog> c)
@@ -113,7 +129,8 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   int64_t now_ns() const;
 
   std::atomic<uint64_t> n_started{0}, n_completed{0}, n_failed{0}, n_compensated{0}, n_continued{0},
-      n_diverged{0}, n_suspended{0}, n_refused_by_key{0}, n_replayed{0}, n_open{0}, n_versions{0};
+      n_diverged{0}, n_suspended{0}, n_refused_by_key{0}, n_replayed{0}, n_open{0}, n_versions{0},
+      n_cancelled{0}, n_refused_by_limit{0};
 
   template <typename F>
   void post(F&& f) {
@@ -124,10 +141,21 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
 
   // ---- engine.cpp ----
   void on_definition(const Definition& d);
+  // workflows.upgrade: on_reload: upgrades d's open instances on older versions.
+  void upgrade_on_reload(const Definition& d);
   // `done` (optional) runs on the strand once the trigger started an
   // instance (its start record committed) or was refused.
+  // `refused` (optional) is set when workflows.max_open refused it.
   void on_trigger(const std::string& workflow, const EventPtr& ev,
-                  std::function<void()> done = nullptr);
+                  std::function<void()> done = nullptr,
+                  std::shared_ptr<std::atomic<bool>> refused = nullptr);
+  // Counts a trigger refused by max_open and logs it (rate-limited).
+  void refuse_by_limit(const std::string& workflow, const Event& ev);
+  struct LimitLog {
+    int64_t last_ns = 0;
+    uint64_t refused = 0;
+  };
+  std::map<std::string, LimitLog> limit_log;  // by workflow
   void start_instance(const Definition& d, EngineState& st, const EventPtr& trigger,
                       std::string key, bool has_key, std::function<void()> done);
   void publish_lifecycle(const Instance& in, std::string_view type, std::string data);
@@ -146,6 +174,9 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   void finish(Instance& in, Finish f);
   void suspend(Instance& in, std::string_view reason, const std::string& error, uint32_t seq);
   void drop(const std::string& id);
+  // Closes `st` when no open instance uses it and it is not the current
+  // version of `workflow`. `st` may be freed.
+  void release_version(EngineState& st, const std::string& workflow);
   // The instance of the ctx table at `index` (raises when gone, and when
   // stopped unless kAllowStopped).
   enum Access : uint8_t { kLive, kAllowStopped };
@@ -166,6 +197,35 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   [[noreturn]] void diverge(lua_State* L, Instance& in, uint32_t seq, const Recorded* expected,
                             std::string_view kind, std::string_view key, std::string_view at);
 
+  // ---- engine_cancel.cpp ----
+  // Cancels `in` (on the strand): records wf.cancel_requested and, once it
+  // is committed, runs the compensations (or ends a suspended instance at
+  // once). `recorded` runs on the strand with the record's commit status.
+  void cancel(Instance& in, const std::string& reason, std::function<void(Status)> recorded);
+  // Whether the instance's saga is compensating a failed step already.
+  bool compensating(const Instance& in);
+  // Starts the compensation coroutine of a cancelled instance (its run
+  // coroutine is gone), from seq cancel_seq.
+  void run_cancel_compensation(Instance& in);
+  // Answers the cancel() that waits on `in` (once).
+  static void settle_cancel(Instance& in, Status s);
+
+  // ---- engine_upgrade.cpp ----
+  // Upgrades the open instances of `workflow` to its current definition;
+  // `done` runs on the strand with the outcomes.
+  void upgrade_async(const std::string& workflow, UpgradeDone done);
+  void upgrade_when_committed(const std::shared_ptr<UpgradeJob>& job);
+  void upgrade_apply(UpgradeJob& job);
+  // Stops `in` where it is: no wait armed, its coroutine dropped.
+  void pause(Instance& in);
+  // Makes `in` replay `h` from seq 1 on version `st` (begin_run next).
+  void reload(Instance& in, const History& h, EngineState* st);
+  // Stores a version's source in $wf-source-<hash> once (asynchronously).
+  void store_source(const VersionSource& src);
+  // Removes $wf-source-<hash> when no open instance and no current
+  // definition uses it (its last instance ended).
+  void forget_source_if_unused(const std::string& hash, const std::string& workflow);
+
   // ---- engine_waits.cpp ----
   void arm_timer(Instance& in, int64_t deadline_ns);
   void arm_await(Instance& in, uint32_t seq, const std::string& pattern, int64_t deadline_ns,
@@ -184,7 +244,18 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   // the current one, else the stored copy ($wf-source-<hash>).
   Result<VersionSource> stored_source(const std::string& workflow, const std::string& hash);
   Status recover();
+  // An open instance whose history does not decode: suspended (recorded
+  // once, counted, published), so that the host starts.
+  void suspend_undecodable(const std::string& id, const std::string& workflow,
+                           const std::string& correlation,
+                           const std::vector<store::StoredEvent>& events, const Status& error);
 };
+
+// Replays history `h` of instance `id` against `current` in the dry engine
+// `dry` (dry_run set; nothing is written): "" when every recorded command
+// matches, else the first mismatch or error (upgrade.cpp).
+std::string dry_replay_mismatch(EngineImpl& dry, const VersionSource& current,
+                                const std::string& id, const History& h);
 
 // Data of the workflow.* events (engine.cpp).
 std::string lifecycle_json(const Instance& in, const Finish& f);

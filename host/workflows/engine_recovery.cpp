@@ -1,6 +1,8 @@
 // Recovery after a restart: the open instances from $wf-instances, each
 // history from $wf-<id>, each version's source from $wf-source-<hash>, then
 // replay (docs/workflows.md "Replay").
+#include <map>
+
 #include <fmt/core.h>
 #include <rapidjson/document.h>
 
@@ -59,15 +61,48 @@ Result<VersionSource> EngineImpl::stored_source(const std::string& workflow,
   return s;
 }
 
+void EngineImpl::suspend_undecodable(const std::string& id, const std::string& workflow,
+                                     const std::string& correlation,
+                                     const std::vector<store::StoredEvent>& events,
+                                     const Status& error) {
+  // Kept in memory as suspended (counted as open; cancel ends it), with
+  // nothing run. Its wf.suspended is appended once: a later start finds it
+  // last and only logs.
+  auto owned = std::make_unique<Instance>();
+  Instance& in = *owned;
+  in.id = id;
+  in.stream = history_stream(id);
+  in.started.workflow = workflow.empty() ? std::string("?") : workflow;
+  in.started.correlation = correlation;
+  in.version = events.empty() ? 0 : events.back().stream_version;
+  in.records = events.size();
+  in.phase = Phase::kRunning;
+  instances.emplace(id, std::move(owned));
+  n_open.store(instances.size(), std::memory_order_relaxed);
+  const std::string msg = fmt::format("workflow {} instance {}: its history cannot be decoded: {}",
+                                      in.started.workflow, id, error.message());
+  if (!events.empty() && events.back().event->type() == kRecSuspended) {
+    in.phase = Phase::kSuspended;
+    in.stopped = true;
+    workflows_log().error("{} (suspended)", msg);
+    return;
+  }
+  suspend(in, "error", msg, 0);
+}
+
 Status EngineImpl::recover() {
   auto index = read_all_of(*services.store, kInstancesStream);
   if (!index.ok()) return index.error().with_context("workflows: reading $wf-instances");
   std::vector<std::string> order;
   std::set<std::string> open;
+  std::map<std::string, std::pair<std::string, std::string>>
+      indexed;  // id -> workflow, correlation
   for (const store::StoredEvent& se : *index) {
     const std::string id = json_string_field(se.event->data(), "instance");
     if (id.empty()) continue;
     if (se.event->type() == kRecInstanceStarted) {
+      indexed[id] = {json_string_field(se.event->data(), "workflow"),
+                     json_string_field(se.event->data(), "correlation")};
       if (open.insert(id).second) order.push_back(id);
     } else if (se.event->type() == kRecInstanceEnded) {
       open.erase(id);
@@ -83,7 +118,7 @@ Status EngineImpl::recover() {
     }
     auto h = decode_history(stream, *events);
     if (!h.ok()) {
-      workflows_log().error("workflow instance {} stays suspended: {}", id, h.error().message());
+      suspend_undecodable(id, indexed[id].first, indexed[id].second, *events, h.error());
       continue;
     }
     if (h->finished) continue;
@@ -110,6 +145,20 @@ Status EngineImpl::recover() {
       in.phase = Phase::kSuspended;
       in.stopped = true;
       continue;
+    }
+    if (h->cancel_requested && h->status == "cancelling") {
+      // A crash after the cancellation was recorded: finish it.
+      in.cancel_reason = h->cancel_reason;
+      in.cancel_seq = h->cancel_seq;
+      if (!h->cancel_compensate) {
+        Finish f;
+        f.status = "cancelled";
+        f.reason = in.cancel_reason;
+        f.error = "the instance was suspended: cancelled without running its compensations";
+        finish(in, std::move(f));
+        continue;
+      }
+      in.cancel_stage = CancelStage::kReplayToPoint;
     }
     if (!st) {
       suspend(in, "error",

@@ -41,13 +41,30 @@ Instance& EngineImpl::instance_of(lua_State* L, int index, Access access) {
   return in;
 }
 
+namespace {
+
+[[noreturn]] void stop_at_cancel_point(lua_State* L, Instance& in) {
+  in.stopped = true;
+  luaL_error(L, "workflow instance %s was cancelled here", in.id.c_str());
+  std::abort();  // luaL_error does not return
+}
+
+}  // namespace
+
 const Recorded* EngineImpl::begin_command(lua_State* L, Instance& in, std::string_view kind,
                                           std::string_view key, uint32_t& seq, std::string& at) {
   at = script_location(L);
   seq = in.next_seq++;
   auto it = seq > in.max_recorded ? in.history.end() : in.history.find(seq);
+  // Replaying a cancelled instance: run stops where it was cancelled (its
+  // first command without a completed record; from cancel_seq on, the
+  // records are the compensation's).
+  const bool to_cancel_point = in.cancel_stage == CancelStage::kReplayToPoint;
+  if (to_cancel_point && seq >= in.cancel_seq) stop_at_cancel_point(L, in);
   if (it != in.history.end() && (it->second.kind != kind || it->second.key != key))
     diverge(L, in, seq, &it->second, kind, key, at);
+  if (to_cancel_point && (it == in.history.end() || !it->second.completed))
+    stop_at_cancel_point(L, in);
   if (dry_run && (it == in.history.end() || !it->second.completed)) {
     // The history is replayed up to here: what follows would run live.
     dry_reached_end = true;
@@ -123,6 +140,8 @@ void EngineImpl::publish_live(Instance& in, uint32_t seq, const std::string& at,
 }
 
 void EngineImpl::begin_run(Instance& in) {
+  // Cancelled before it began: the cancellation's commit ends it.
+  if (in.cancel_stage == CancelStage::kRecording) return;
   auto r = start_coroutine(in);
   if (r) handle(in, *r);
 }
@@ -187,6 +206,13 @@ void EngineImpl::resume(Instance& in, const lua::Pusher& push) {
 void EngineImpl::handle(Instance& in, const lua::CallResult& r) {
   if (r.kind == lua::CallResult::Kind::kWaiting) return;
   if (in.phase == Phase::kSuspended || in.phase == Phase::kEnding) return;
+  // The run coroutine, stopped by a cancellation being recorded (it never
+  // continues), or replayed up to the point where it was cancelled.
+  if (in.cancel_stage == CancelStage::kRecording) return;
+  if (in.cancel_stage == CancelStage::kReplayToPoint) {
+    run_cancel_compensation(in);
+    return;
+  }
   if (in.terminal) {
     finish(in, *in.terminal);
     return;
@@ -271,6 +297,7 @@ void EngineImpl::finish(Instance& in, Finish f) {
           Instance& in = *it->second;
           if (!s.ok()) {
             in.phase = Phase::kRunning;
+            settle_cancel(in, Status::OK());  // recorded; it is suspended now
             e.suspend(in, "error", fmt::format("recording its end failed: {}", s.to_string()), 0);
             return;
           }
@@ -282,6 +309,9 @@ void EngineImpl::finish(Instance& in, Finish f) {
           } else if (f.status == "compensated") {
             e.n_compensated.fetch_add(1, std::memory_order_relaxed);
             type = "workflow.compensated";
+          } else if (f.status == "cancelled") {
+            e.n_cancelled.fetch_add(1, std::memory_order_relaxed);
+            type = "workflow.cancelled";
           } else if (f.status == "continued") {
             e.n_continued.fetch_add(1, std::memory_order_relaxed);
             type = "workflow.continued";
@@ -290,9 +320,10 @@ void EngineImpl::finish(Instance& in, Finish f) {
             type = "workflow.failed";
           }
           e.publish_lifecycle(in, type, lifecycle_json(in, f));
+          settle_cancel(in, Status::OK());
           if (f.status != "completed")
-            workflows_log().info("workflow {} instance {} {}: {}", in.started.workflow, in.id,
-                                 f.status, f.error);
+            workflows_log().info("workflow {} instance {} {}: {}{}", in.started.workflow, in.id,
+                                 f.status, f.reason.empty() ? "" : f.reason + ": ", f.error);
           if (succ) {
             auto n = std::make_unique<Instance>(std::move(*succ));
             Status err;
@@ -367,6 +398,7 @@ void EngineImpl::drop(const std::string& id) {
   auto it = instances.find(id);
   if (it == instances.end()) return;
   Instance& in = *it->second;
+  settle_cancel(in, Status::OK());
   const std::string workflow = in.started.workflow;
   if (in.started.has_key) {
     auto k = keys.find({workflow, in.started.key});
@@ -377,16 +409,21 @@ void EngineImpl::drop(const std::string& id) {
     if (in.ctx_ref != -2) luaL_unref(st->L(), LUA_REGISTRYINDEX, in.ctx_ref);
     --st->open_instances;
   }
+  const std::string hash = in.started.source_hash;
   instances.erase(it);
   n_open.store(instances.size(), std::memory_order_relaxed);
-  if (st && st->open_instances == 0) {
-    // Close a version nobody uses: no open instance, not the current one.
-    auto d = catalog->find(workflow);
-    const bool current = d && d->hash == st->source().hash;
-    if (!current) {
-      versions.erase(st->source().script + "@" + st->source().hash);
-      n_versions.store(versions.size(), std::memory_order_relaxed);
-    }
+  if (st) release_version(*st, workflow);
+  forget_source_if_unused(hash, workflow);
+}
+
+void EngineImpl::release_version(EngineState& st, const std::string& workflow) {
+  if (st.open_instances != 0) return;
+  // Close a version nobody uses: no open instance, not the current one.
+  auto d = catalog->find(workflow);
+  const bool current = d && d->hash == st.source().hash;
+  if (!current) {
+    versions.erase(st.source().script + "@" + st.source().hash);
+    n_versions.store(versions.size(), std::memory_order_relaxed);
   }
 }
 

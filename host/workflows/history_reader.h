@@ -20,7 +20,8 @@ namespace chorus::workflows {
 
 struct InstanceSummary {
   std::string id, workflow, script, source_hash, correlation, key;
-  std::string status;  // running, suspended, completed, failed, compensated, continued
+  std::string status;  // running, suspended, cancelling, completed, failed, compensated,
+                       // continued, cancelled
   int64_t started_ns = 0;
   std::string waiting_on;    // "await 'approval.granted' (seq 2) at scripts/approval.lua:7"
   std::string status_table;  // JSON of the last set_status ("null": none)

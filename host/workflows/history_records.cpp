@@ -162,8 +162,9 @@ std::string finished_json(const Finish& f) {
       str(w, "error", f.error);
     else
       raw(w, "result", f.result);
+    if (!f.reason.empty()) str(w, "reason", f.reason);
     if (!f.failed_compensation.empty()) str(w, "failed_compensation", f.failed_compensation);
-    if (f.status == "compensated" || !f.failed_compensation.empty()) {
+    if (f.status == "compensated" || f.status == "cancelled" || !f.failed_compensation.empty()) {
       w.Key("compensated");
       w.StartArray();
       for (const auto& c : f.compensated)
@@ -189,6 +190,15 @@ std::string upgraded_json(std::string_view from, std::string_view to) {
   return object([&](Writer& w) {
     str(w, "from", from);
     str(w, "to", to);
+  });
+}
+
+std::string cancel_requested_json(std::string_view reason, uint32_t seq, bool compensate) {
+  return object([&](Writer& w) {
+    str(w, "reason", reason);
+    u64(w, "seq", seq);
+    w.Key("compensate");
+    w.Bool(compensate);
   });
 }
 
@@ -339,6 +349,15 @@ Result<History> decode_history(std::string_view stream,
       h.error = get_str(d, "error");
     } else if (t == kRecContinued) {
       h.continued_to = get_str(d, "new_instance");
+    } else if (t == kRecCancelRequested) {
+      const uint64_t seq = get_u64(d, "seq");
+      if (seq == 0 || seq > UINT32_MAX) return bad("no seq");
+      h.cancel_requested = true;
+      h.cancel_reason = get_str(d, "reason");
+      h.cancel_seq = static_cast<uint32_t>(seq);
+      auto c = d.FindMember("compensate");
+      h.cancel_compensate = c == d.MemberEnd() || !c->value.IsBool() || c->value.GetBool();
+      if (!h.finished) h.status = "cancelling";
     } else if (t == kRecUpgraded) {
       h.started.source_hash = get_str(d, "to");
       if (h.status == "suspended") h.status = "running";

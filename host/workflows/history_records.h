@@ -26,6 +26,7 @@ inline constexpr std::string_view kRecFinished = "wf.finished";
 inline constexpr std::string_view kRecSuspended = "wf.suspended";
 inline constexpr std::string_view kRecContinued = "wf.continued";
 inline constexpr std::string_view kRecUpgraded = "wf.upgraded";
+inline constexpr std::string_view kRecCancelRequested = "wf.cancel_requested";
 // Of $wf-instances and $wf-source-<hash>.
 inline constexpr std::string_view kRecInstanceStarted = "wf.instance.started";
 inline constexpr std::string_view kRecInstanceEnded = "wf.instance.ended";
@@ -73,6 +74,12 @@ struct History {
   std::string result = "null";
   std::string status_table = "null";  // the last set_status
   std::string continued_to;
+  // wf.cancel_requested: the instance is being cancelled; its compensation
+  // takes seqs from cancel_seq (none when !cancel_compensate).
+  bool cancel_requested = false;
+  bool cancel_compensate = true;
+  std::string cancel_reason;
+  uint32_t cancel_seq = 0;
 };
 
 // Decodes the events of $wf-<id> in order. Corruption names the stream and
@@ -100,8 +107,9 @@ struct Completion {
 };
 std::string completed_json(uint32_t seq, const Completion& c);
 struct Finish {
-  std::string status;  // completed, failed, compensated, continued
+  std::string status;  // completed, failed, compensated, continued, cancelled
   std::string result = "null";
+  std::string reason;  // cancelled (or failed while cancelling): the cancel's reason
   std::string error;
   std::string failed_compensation;
   std::vector<std::string> compensated;
@@ -110,6 +118,7 @@ std::string finished_json(const Finish& f);
 std::string suspended_json(std::string_view reason, std::string_view error, uint32_t seq);
 std::string continued_json(std::string_view new_instance);
 std::string upgraded_json(std::string_view from, std::string_view to);
+std::string cancel_requested_json(std::string_view reason, uint32_t seq, bool compensate);
 std::string instance_started_json(std::string_view instance, const StartedRecord& s,
                                   int64_t started_ns);
 std::string instance_ended_json(std::string_view instance, std::string_view workflow,

@@ -74,7 +74,11 @@ function M:step(spec)
   self:_compensate(name, result)
 end
 
-function M:_compensate(failed_step, err)
+-- Runs the compensations of the completed steps in reverse order; returns
+-- the name and error of the first that fails (nil when all ran) and the
+-- names of those that ran.
+local function compensate_all(self)
+  rawset(self, "_compensating", true)
   local c = self._comp
   local done_names = {}
   for i = #c, 1, -1 do
@@ -86,12 +90,22 @@ function M:_compensate(failed_step, err)
       ok, result, n = attempt_loop(self, comp.fn, comp.result, key, comp.retry)
       self:_step_end(seq, ok, result, n)
     end
-    if not ok then
-      self:_end_saga("failed", failed_step, err, comp.name, done_names, result)
-    end
+    if not ok then return comp.name, result, done_names end
     done_names[#done_names + 1] = comp.name
   end
+  return nil, nil, done_names
+end
+
+function M:_compensate(failed_step, err)
+  local failed, cerr, done_names = compensate_all(self)
+  if failed then self:_end_saga("failed", failed_step, err, failed, done_names, cerr) end
   self:_end_saga("compensated", failed_step, err, nil, done_names)
+end
+
+-- A cancelled instance's own coroutine (engine_cancel.cpp): run is gone.
+function M:_cancel(reason)
+  local failed, cerr, done_names = compensate_all(self)
+  self:_end_cancel(done_names, failed, cerr)
 end
 )LUA";
 

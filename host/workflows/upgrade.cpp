@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <fmt/core.h>
+#include <lua.hpp>
 
 #include "lua/source_file.h"
 #include "store/event_store.h"
@@ -68,42 +69,23 @@ Result<std::vector<UpgradeOutcome>> upgrade_instances(store::EventStore& store,
     }
     CHORUS_ASSIGN_OR_RETURN(auto events, instance_history(store, s.id));
     CHORUS_ASSIGN_OR_RETURN(History h, decode_history(history_stream(s.id), events));
-    auto owned = std::make_unique<Instance>();
-    Instance& in = *owned;
-    in.id = s.id;
-    in.stream = history_stream(s.id);
-    in.started = h.started;
-    in.version = h.version;
-    in.history = h.commands;
-    in.max_recorded = in.history.empty() ? 0 : in.history.rbegin()->first;
-    Status err;
-    in.state = dry->version_for(current, &err);
-    dry->instances.emplace(s.id, std::move(owned));
-    dry->dry_mismatch.clear();
-    dry->dry_reached_end = false;
-    auto r = dry->start_coroutine(in);
-    if (!dry->dry_mismatch.empty()) {
-      o.why = dry->dry_mismatch;
-    } else if (r && r->kind == lua::CallResult::Kind::kDone && in.replaying()) {
-      o.why = fmt::format("replay diverged at seq {}: the current code ends there", in.next_seq);
-    } else if (r && r->kind == lua::CallResult::Kind::kFailed && !dry->dry_reached_end &&
-               !in.terminal) {
-      o.why = fmt::format("replay failed: {}", r->error.message());
-    } else {
+    o.why = dry_replay_mismatch(*dry, current, s.id, h);
+    if (o.why.empty()) {
+      const std::string stream = history_stream(s.id);
       if (!source_stored) {
-        const std::string stream = source_stream(current.hash);
+        const std::string sstream = source_stream(current.hash);
         EventPtr src =
-            make_record(stream, kRecSource, "",
+            make_record(sstream, kRecSource, "",
                         source_json(current.script, current.path, current.hash, current.source));
-        const store::StreamAppend part{stream, std::span<const EventPtr>(&src, 1),
+        const store::StreamAppend part{sstream, std::span<const EventPtr>(&src, 1),
                                        store::ExpectedVersion::no_stream()};
         auto w = store.append_multi(std::span<const store::StreamAppend>(&part, 1));
         if (!w.ok() && !w.status.is(StatusCode::kConflict)) return w.status;
         source_stored = true;
       }
-      EventPtr rec = make_record(in.stream, kRecUpgraded, in.started.correlation,
+      EventPtr rec = make_record(stream, kRecUpgraded, h.started.correlation,
                                  upgraded_json(s.source_hash, current.hash));
-      const store::StreamAppend part{in.stream, std::span<const EventPtr>(&rec, 1),
+      const store::StreamAppend part{stream, std::span<const EventPtr>(&rec, 1),
                                      store::ExpectedVersion::exact(h.version)};
       auto w = store.append_multi(std::span<const store::StreamAppend>(&part, 1));
       if (!w.ok()) return w.status;
@@ -111,10 +93,40 @@ Result<std::vector<UpgradeOutcome>> upgrade_instances(store::EventStore& store,
     }
     out.push_back(std::move(o));
   }
-  // The dry instances' coroutines go with their states.
-  dry->instances.clear();
   dry->versions.clear();
   return out;
+}
+
+std::string dry_replay_mismatch(EngineImpl& dry, const VersionSource& current,
+                                const std::string& id, const History& h) {
+  auto owned = std::make_unique<Instance>();
+  Instance& in = *owned;
+  in.id = id;
+  in.stream = history_stream(id);
+  in.started = h.started;
+  in.version = h.version;
+  in.history = h.commands;
+  in.max_recorded = in.history.empty() ? 0 : in.history.rbegin()->first;
+  Status err;
+  in.state = dry.version_for(current, &err);
+  if (!in.state) return fmt::format("the current source does not load: {}", err.message());
+  dry.instances[id] = std::move(owned);
+  dry.dry_mismatch.clear();
+  dry.dry_reached_end = false;
+  auto r = dry.start_coroutine(in);
+  std::string why;
+  if (!dry.dry_mismatch.empty()) {
+    why = dry.dry_mismatch;
+  } else if (r && r->kind == lua::CallResult::Kind::kDone && in.replaying()) {
+    why = fmt::format("replay diverged at seq {}: the current code ends there", in.next_seq);
+  } else if (r && r->kind == lua::CallResult::Kind::kFailed && !dry.dry_reached_end &&
+             !in.terminal) {
+    why = fmt::format("replay failed: {}", r->error.message());
+  }
+  // The dry instance's coroutine goes with the state (dropped by the caller).
+  if (in.ctx_ref != -2) luaL_unref(in.state->L(), LUA_REGISTRYINDEX, in.ctx_ref);
+  dry.instances.erase(id);
+  return why;
 }
 
 }  // namespace chorus::workflows

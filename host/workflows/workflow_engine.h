@@ -56,8 +56,9 @@ struct WorkflowStats {
   uint64_t started = 0, completed = 0, failed = 0, compensated = 0, continued = 0;
   uint64_t diverged = 0, suspended = 0, refused_by_key = 0, replayed = 0;
   uint64_t cancelled = 0;
-  uint64_t open = 0;      // instances in memory (running, waiting or suspended)
-  uint64_t versions = 0;  // engine Lua states
+  uint64_t refused_by_limit = 0;  // triggers refused by max_open
+  uint64_t open = 0;              // instances in memory (running, waiting or suspended)
+  uint64_t versions = 0;          // engine Lua states
 };
 
 struct EngineImpl;
@@ -87,7 +88,9 @@ class WorkflowEngine {
   // in reverse order, and it ends as `cancelled` (workflow.cancelled
   // {workflow, instance, reason, compensated}), or as `failed` naming the
   // compensation that could not run. Blocks until the outcome is decided
-  // (the cancellation recorded); not from the engine's strand.
+  // (the cancellation recorded); not from the engine's strand. It returns
+  // once the instance has ended, or, when a compensation waits (an await,
+  // a request, a retry's sleep), with the instance still `cancelling`.
   // NotFound: no open instance `id`. FailedPrecondition: it is ending already.
   Status cancel(const std::string& id, const std::string& reason);
   // Moves the open instances of `workflow` to the current source of its

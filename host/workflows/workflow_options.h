@@ -10,6 +10,12 @@
 
 namespace chorus::workflows {
 
+// What a new version of a workflow's script does to its open instances.
+enum class UpgradeMode : uint8_t {
+  kPinned,    // nothing: they finish on the version they started on
+  kOnReload,  // they are upgraded where their history replays cleanly
+};
+
 struct WorkflowOptions {
   // ctx:request and ctx:request_capability without a `timeout` option.
   std::chrono::milliseconds request_timeout{30'000};
@@ -28,6 +34,12 @@ struct WorkflowOptions {
   // `workflow.<name>`), so triggers stored while the host was down start
   // their instances at the next start.
   std::vector<std::string> persist;
+  // When the catalog gets a new version of a workflow (a reload, or at
+  // start), kOnReload upgrades its open instances on older versions.
+  UpgradeMode upgrade = UpgradeMode::kPinned;
+  // The most open instances (running, waiting or suspended); a trigger
+  // beyond it starts nothing (docs/workflows.md "Instances"). 0: no bound.
+  uint64_t max_open = 10'000;
 
   friend bool operator==(const WorkflowOptions&, const WorkflowOptions&) = default;
 };

@@ -70,6 +70,19 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   CHECK(r->plugins == d.plugins);
   CHECK(r->scripts == d.scripts);
   CHECK(r->api == d.api);
+  CHECK(r->workflows == d.workflows);
+}
+
+TEST_CASE("every key of the workflows section is read") {
+  auto r = parse_config("workflows:\n  upgrade: on_reload\n  max_open: 5\n", "test.yaml",
+                        env_of({}));
+  REQUIRE(r.ok());
+  CHECK(r->workflows.upgrade == WorkflowUpgrade::kOnReload);
+  CHECK(r->workflows.max_open == 5);
+  auto e = errors_of("workflows:\n  upgrade: always\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].find("test.yaml:2:12: workflows.upgrade") == 0);
+  CHECK(e[0].find("pinned") != std::string::npos);
 }
 
 TEST_CASE("every example config is valid") {
@@ -190,7 +203,7 @@ TEST_CASE("error: unknown key - with the list and a did-you-mean") {
   auto top = errors_of("hots:\n  workers: 2\n");
   CHECK(top[0] ==
         "test.yaml:1:1: hots: unknown key (expected host, log, bus, store, discovery, scripts, "
-        "plugins or api; did you mean 'host'?)");
+        "plugins, api or workflows; did you mean 'host'?)");
 }
 
 TEST_CASE("error: wrong type") {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,7 +32,8 @@ namespace chorus::test {
 class WfLife {
  public:
   WfLife(const std::string& store_path, const std::string& folder,
-         std::vector<lua::ScriptSpec> scripts, std::vector<std::string> persist)
+         std::vector<lua::ScriptSpec> scripts, std::vector<std::string> persist,
+         const std::function<void(workflows::WorkflowOptions&)>& tune = nullptr)
       : io_(2), persist_(persist) {
     store::StoreOptions so;
     so.path = store_path;
@@ -55,6 +57,7 @@ class WfLife {
     workflows::WorkflowOptions wo;
     wo.request_timeout = std::chrono::milliseconds(5000);
     wo.persist = persist_;
+    if (tune) tune(wo);
     engine_ = std::make_unique<workflows::WorkflowEngine>(
         wo, workflows::WorkflowServices{&io_.io, bus_.get(), store_.get(), nullptr}, catalog_);
     Status st = engine_->start();
@@ -147,9 +150,11 @@ class WfWorld {
     s.config_json = std::move(config_json);
     return s;
   }
-  std::unique_ptr<WfLife> live(std::vector<lua::ScriptSpec> scripts,
-                               std::vector<std::string> persist = {}) {
-    return std::make_unique<WfLife>(store_path(), folder(), std::move(scripts), std::move(persist));
+  std::unique_ptr<WfLife> live(
+      std::vector<lua::ScriptSpec> scripts, std::vector<std::string> persist = {},
+      const std::function<void(workflows::WorkflowOptions&)>& tune = nullptr) {
+    return std::make_unique<WfLife>(store_path(), folder(), std::move(scripts), std::move(persist),
+                                    tune);
   }
   TempDir dir;
 };
