@@ -3,9 +3,6 @@
 // and history from the store with --json, cancel through the API, upgrade
 // through the API or, with no host, on the stopped host's store; the exit
 // codes (0 ok, 1 error, 2 usage, 3 not found, 4 unavailable).
-//
-// [engine-cancel] cases assert WorkflowEngine::cancel and ::upgrade as
-// their contracts say; hidden ([.]) until the engine implements them.
 #include <regex>
 #include <signal.h>
 
@@ -197,7 +194,7 @@ TEST_CASE("cli live: chorus workflows upgrade without a running host works on th
 }
 
 TEST_CASE("cli live: chorus workflows cancel and upgrade through a running host",
-          "[.][engine-cancel]") {
+          "[workflows]") {
   Host host;
   const std::string id = host.start_hold(1);
   auto r = host.live({"workflows", "upgrade", "hold"});

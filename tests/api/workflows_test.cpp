@@ -5,12 +5,8 @@
 // order, show with the history and its source lines, the errors of cancel
 // and upgrade that the API decides itself, the 503 without an engine, and
 // the chorus_workflows_* families in /metrics.
-//
-// Tests tagged [engine-cancel] assert WorkflowEngine::cancel and ::upgrade
-// as their contracts say (workflow_engine.h); they are hidden ([.]) until
-// the engine implements them. The one tagged [engine-stub] asserts the
-// answer to the engine's current "not implemented yet" (409) and goes when
-// they are enabled.
+// Cancel and upgrade go through to the real engine: compensations run,
+// instances end cancelled or move to the edited source.
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -308,21 +304,8 @@ TEST_CASE("api: /metrics has the chorus_workflows_* families") {
   CHECK(m.value("chorus_workflows_failed_total") == 0);
 }
 
-// Delete when the [engine-cancel] tests are enabled.
-TEST_CASE("api: workflow cancel and upgrade pass the engine's refusal on as 409", "[engine-stub]") {
-  auto host = workflow_host();
-  const std::string id = start_hold(*host, 1);
-  auto r = http(host->port(), "POST", "/v1/workflows/" + id + "/cancel");
-  CHECK(r.status == 409);
-  CHECK(error_code(r) == "failed_precondition");
-  CHECK(contains(error_message(r), "not implemented yet"));
-  r = http(host->port(), "POST", "/v1/workflow-definitions/hold/upgrade");
-  CHECK(r.status == 409);
-  CHECK(contains(error_message(r), "not implemented yet"));
-}
-
 TEST_CASE("api: cancel of an open instance runs its compensations and ends it cancelled",
-          "[.][engine-cancel]") {
+          "[workflows]") {
   auto host = workflow_host();
   publish(*host, "saga.start", "{}");
   auto d = get_until(*host, "/v1/workflows?name=saga", [](const rapidjson::Document& x) {
@@ -351,7 +334,7 @@ TEST_CASE("api: cancel of an open instance runs its compensations and ends it ca
 }
 
 TEST_CASE("api: upgrade moves the open instances that replay cleanly on the new source",
-          "[.][engine-cancel]") {
+          "[workflows]") {
   auto host = workflow_host();
   const std::string id = start_hold(*host, 1);
   // A change after the await: the history replays cleanly on it.
