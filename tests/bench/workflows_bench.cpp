@@ -73,8 +73,12 @@ class Host {
     sv.extensions.push_back(workflows::make_lua_extension(catalog_));
     scripts_ = std::make_unique<lua::ScriptHost>(o, sv);
     (void)scripts_->start();
+    // No bound on open instances: the throughput run starts 20,000 at once
+    // (the default workflows.max_open, 10,000, would refuse half of them).
+    workflows::WorkflowOptions wo;
+    wo.max_open = 0;
     engine_ = std::make_unique<workflows::WorkflowEngine>(
-        workflows::WorkflowOptions{},
+        wo,
         workflows::WorkflowServices{&io_, bus_.get(), store_.get(), nullptr}, catalog_);
     const auto t0 = Clock::now();
     Status st = engine_->start();
