@@ -3,8 +3,8 @@
 -- then waits (durably: across restarts) for `approval.granted` with the same
 -- request_id, at most `timeout` (config, default 10 min); it ends with
 -- `approval.done` or `approval.expired`. Try it while the host runs:
---   chorus publish approval.requested '{"request_id":"r-1","what":"deploy"}'
---   chorus publish approval.granted '{"request_id":"r-1","by":"ana"}'
+--   chorus publish approval.requested --data '{"request_id":"r-1","what":"deploy"}'
+--   chorus publish approval.granted --data '{"request_id":"r-1","by":"ana"}'
 -- docs/workflows.md has this workflow's history, record by record.
 
 local timeout = chorus.config.timeout or 600000
