@@ -36,8 +36,7 @@ struct PendingWait {
   uint32_t seq = 0;
   uint64_t token = 0;  // names this wait: completions of an older one are ignored
   std::unique_ptr<boost::asio::steady_timer> timer;
-  bus::SubscriptionId sub = 0;
-  bool subscribed = false;
+  std::string pattern;  // await: the pattern watched (EngineImpl::await_subs)
   // await: candidate events (table JSON, id) not yet shown to the match
   std::deque<std::pair<std::string, std::string>> candidates;
   std::set<std::string> seen;  // ids offered (store catch-up and bus overlap)
@@ -105,6 +104,19 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   std::unordered_map<std::string, std::unique_ptr<Instance>> instances;
   std::map<std::pair<std::string, std::string>, std::string> keys;  // (workflow, key) -> id
   std::map<std::string, TriggerSub> triggers;
+  // Awaited patterns: one inline bus subscription per pattern, shared by
+  // the instances awaiting it. A subscription per await made every await a
+  // subscribe and an unsubscribe, each linear in the pattern's subscribers
+  // on the bus (20,000 instances awaiting one event: quadratic).
+  struct AwaitSub {
+    bus::SubscriptionId id = 0;
+    // The waiting instances in the order they began to wait (an event is
+    // offered in that order): instance id by arrival, arrival by id.
+    std::map<uint64_t, std::string> waiters;
+    std::unordered_map<std::string, uint64_t> arrival;
+  };
+  std::unordered_map<std::string, AwaitSub> await_subs;
+  uint64_t next_arrival = 1;
   // Durable trigger subscriptions: unsubscribed by stop() from the calling
   // thread before the strand stops (their handlers wait for the strand).
   std::mutex durable_mu;
@@ -235,7 +247,12 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
                     const std::string& type, const std::string& data_json, int64_t deadline_ns);
   void disarm(Instance& in);
   void on_timer(const std::string& id, uint64_t token);
-  void on_await_event(const std::string& id, uint64_t token, const EventPtr& ev);
+  // Adds instance `id` to the waiters of `pattern`, subscribing it when it
+  // is the first; unwatch removes it and unsubscribes after the last.
+  Status watch(const std::string& pattern, const std::string& id);
+  void unwatch(const std::string& pattern, const std::string& id);
+  // An event of an awaited pattern: offered to every instance awaiting it.
+  void on_pattern_event(const std::string& pattern, const EventPtr& ev);
   void on_reply(const std::string& id, uint64_t token, Result<EventPtr> reply);
   void offer_candidate(Instance& in);
 

@@ -1,6 +1,7 @@
 // What instances wait for: durable timers (sleep, await timeouts), awaited
-// events (a bus subscription per await, plus the store from `from_seq` when
-// an await resumes after a restart) and requests (docs/workflows.md "Replay").
+// events (one bus subscription per awaited pattern, shared by the instances
+// awaiting it, plus the store from `from_seq` when an await resumes after a
+// restart) and requests (docs/workflows.md "Replay").
 #include <fmt/core.h>
 #include <lua.hpp>
 
@@ -39,9 +40,9 @@ void EngineImpl::disarm(Instance& in) {
     w.timer->cancel();
     w.timer.reset();
   }
-  if (w.subscribed) {
-    (void)services.bus->unsubscribe(w.sub);
-    w.subscribed = false;
+  if (!w.pattern.empty()) {
+    unwatch(w.pattern, in.id);
+    w.pattern.clear();
   }
   w.kind.clear();
   w.seq = 0;
@@ -85,24 +86,13 @@ void EngineImpl::arm_await(Instance& in, uint32_t seq, const std::string& patter
   } else {
     in.wait.token = next_token++;
   }
-  bus::SubscribeOptions o;
-  o.mode = bus::DeliveryMode::kInline;
-  o.subscriber_id = fmt::format("workflow.{}.{}", in.id, seq);
-  auto sub = services.bus->subscribe(
-      pattern,
-      [w = weak_from_this(), id = in.id, token = in.wait.token](const EventPtr& ev) {
-        if (auto self = w.lock())
-          self->post([id, token, ev](EngineImpl& e) { e.on_await_event(id, token, ev); });
-        return Status::OK();
-      },
-      o);
-  if (!sub.ok()) {
+  Status watched = watch(pattern, in.id);
+  if (!watched.ok()) {
     workflows_log().error("workflow instance {}: await '{}': {}", in.id, pattern,
-                          sub.error().message());
+                          watched.message());
     return;
   }
-  in.wait.sub = *sub;
-  in.wait.subscribed = true;
+  in.wait.pattern = pattern;
   if (from_seq == 0) return;
   // Resuming after a restart: events of the pattern stored meanwhile first.
   uint64_t from = from_seq;
@@ -119,15 +109,66 @@ void EngineImpl::arm_await(Instance& in, uint32_t seq, const std::string& patter
   }
 }
 
-void EngineImpl::on_await_event(const std::string& id, uint64_t token, const EventPtr& ev) {
-  auto it = instances.find(id);
-  if (it == instances.end()) return;
-  Instance& in = *it->second;
-  if (in.wait.kind != "await" || in.wait.token != token || in.stopped) return;
-  std::string eid = ev->id().to_string();
-  if (!in.wait.seen.insert(eid).second) return;
-  in.wait.candidates.emplace_back(event_table_json(*ev), std::move(eid));
-  offer_candidate(in);
+Status EngineImpl::watch(const std::string& pattern, const std::string& id) {
+  auto it = await_subs.find(pattern);
+  if (it == await_subs.end()) {
+    bus::SubscribeOptions o;
+    o.mode = bus::DeliveryMode::kInline;
+    auto sub = services.bus->subscribe(
+        pattern,
+        [w = weak_from_this(), pattern](const EventPtr& ev) {
+          if (auto self = w.lock())
+            self->post([pattern, ev](EngineImpl& e) { e.on_pattern_event(pattern, ev); });
+          return Status::OK();
+        },
+        o);
+    if (!sub.ok()) return sub.error();
+    AwaitSub fresh;
+    fresh.id = *sub;
+    it = await_subs.emplace(pattern, std::move(fresh)).first;
+  }
+  AwaitSub& a = it->second;
+  if (a.arrival.count(id)) return Status::OK();
+  const uint64_t n = next_arrival++;
+  a.arrival.emplace(id, n);
+  a.waiters.emplace(n, id);
+  return Status::OK();
+}
+
+void EngineImpl::unwatch(const std::string& pattern, const std::string& id) {
+  auto it = await_subs.find(pattern);
+  if (it == await_subs.end()) return;
+  AwaitSub& a = it->second;
+  if (auto at = a.arrival.find(id); at != a.arrival.end()) {
+    a.waiters.erase(at->second);
+    a.arrival.erase(at);
+  }
+  if (!a.waiters.empty()) return;
+  (void)services.bus->unsubscribe(it->second.id);
+  await_subs.erase(it);
+}
+
+void EngineImpl::on_pattern_event(const std::string& pattern, const EventPtr& ev) {
+  auto it = await_subs.find(pattern);
+  if (it == await_subs.end()) return;
+  // Offering resumes instances, which may end their wait or begin another
+  // (changing the waiters): offer to the waiters of this moment.
+  std::vector<std::string> ids;
+  ids.reserve(it->second.waiters.size());
+  for (const auto& [n, id] : it->second.waiters)
+    ids.push_back(id);
+  const std::string eid = ev->id().to_string();
+  std::string json;  // encoded once, for the first instance that takes it
+  for (const std::string& id : ids) {
+    auto found = instances.find(id);
+    if (found == instances.end()) continue;
+    Instance& in = *found->second;
+    if (in.wait.kind != "await" || in.wait.pattern != pattern || in.stopped) continue;
+    if (!in.wait.seen.insert(eid).second) continue;
+    if (json.empty()) json = event_table_json(*ev);
+    in.wait.candidates.emplace_back(json, eid);
+    offer_candidate(in);
+  }
 }
 
 void EngineImpl::offer_candidate(Instance& in) {
