@@ -12,6 +12,7 @@
 
 #include "api_host.h"
 #include "bus/event_bus.h"
+#include "json_check.h"
 #include "lua/script_host.h"
 #include "plugins/plugin_host.h"
 #include "prom_check.h"
@@ -29,26 +30,6 @@ namespace {
 const std::string kTestPlugins = CHORUS_TEST_PLUGINS_DIR;
 const std::string kJson = "Content-Type: application/json";
 const std::string kStructured = "Content-Type: application/cloudevents+json";
-
-rapidjson::Document json(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  INFO(s);
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
-std::string error_code(const HttpResponse& r) {
-  auto d = json(r.body);
-  REQUIRE(d.HasMember("error"));
-  return d["error"]["code"].GetString();
-}
-
-std::string error_message(const HttpResponse& r) {
-  auto d = json(r.body);
-  REQUIRE(d.HasMember("error"));
-  return d["error"]["message"].GetString();
-}
 
 // Copies a built test plugin into `folder` as <as>.so (to a temporary name,
 // then renamed, as a file should be installed).

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include "json_check.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -82,14 +83,6 @@ scripts:
     return run_command(args, 30s);
   }
 };
-
-rapidjson::Document json(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  INFO(s);
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

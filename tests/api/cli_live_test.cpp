@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include "json_check.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 
@@ -52,14 +53,6 @@ struct Host {
     return run_command(args, 30s, opts);
   }
 };
-
-rapidjson::Document json(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  INFO(s);
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
 
 size_t lines(const std::string& s) {
   return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include "json_check.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
@@ -98,14 +99,6 @@ struct Host {
   std::string last_id;
 };
 
-rapidjson::Document json(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  INFO(s);
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -193,8 +186,7 @@ TEST_CASE("cli live: chorus workflows upgrade without a running host works on th
   CHECK(std::string(d["outcomes"][0]["result"].GetString()) == "already_current");
 }
 
-TEST_CASE("cli live: chorus workflows cancel and upgrade through a running host",
-          "[workflows]") {
+TEST_CASE("cli live: chorus workflows cancel and upgrade through a running host", "[workflows]") {
   Host host;
   const std::string id = host.start_hold(1);
   auto r = host.live({"workflows", "upgrade", "hold"});

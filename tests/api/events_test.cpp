@@ -12,6 +12,7 @@
 #include "api_host.h"
 #include "bus/event_bus.h"
 #include "core/cloudevents.h"
+#include "json_check.h"
 #include "store/event_store.h"
 #include "support/wait.h"
 #include "wire_client.h"
@@ -24,14 +25,6 @@ namespace {
 
 const std::string kStructured = "Content-Type: application/cloudevents+json";
 const std::string kBatch = "Content-Type: application/cloudevents-batch+json";
-
-rapidjson::Document json(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  INFO(s);
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
 
 HttpResponse publish(const ApiHost& host, const std::string& body,
                      const std::string& content_type = kStructured) {

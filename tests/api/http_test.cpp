@@ -13,6 +13,7 @@
 #include "api/api_server.h"
 #include "api_host.h"
 #include "bus/event_bus.h"
+#include "json_check.h"
 #include "prom_check.h"
 #include "runtime/api_subsystem.h"
 #include "support/subprocess.h"
@@ -24,20 +25,6 @@ using namespace chorus::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-rapidjson::Document json(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  INFO(s);
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
-std::string error_code(const HttpResponse& r) {
-  auto d = json(r.body);
-  REQUIRE(d.HasMember("error"));
-  return d["error"]["code"].GetString();
-}
 
 const char* kEvent = R"({"specversion":"1.0","type":"task.created","source":"test"})";
 

@@ -15,6 +15,7 @@
 #include <rapidjson/document.h>
 
 #include "api_host.h"
+#include "json_check.h"
 #include "prom_check.h"
 #include "support/wait.h"
 #include "wire_client.h"
@@ -44,26 +45,6 @@ chorus.workflow{name = "saga", on = "saga.start", run = function(ctx, e)
   return "done"
 end}
 )";
-
-rapidjson::Document json(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  INFO(s);
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
-
-std::string error_code(const HttpResponse& r) {
-  auto d = json(r.body);
-  REQUIRE(d.HasMember("error"));
-  return d["error"]["code"].GetString();
-}
-
-std::string error_message(const HttpResponse& r) {
-  auto d = json(r.body);
-  REQUIRE(d.HasMember("error"));
-  return d["error"]["message"].GetString();
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
