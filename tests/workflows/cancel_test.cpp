@@ -13,15 +13,6 @@ using namespace chorus::test;
 
 namespace {
 
-std::string field(const EventPtr& e, const char* name) {
-  rapidjson::Document d;
-  d.Parse(e->data().data(), e->data().size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember(name)) return {};
-  const auto& v = d[name];
-  if (v.IsString()) return v.GetString();
-  return "<json>";
-}
-
 // The `name` array of strings of an event's data, joined with ",".
 std::string names(const EventPtr& e, const char* name) {
   rapidjson::Document d;
@@ -34,16 +25,6 @@ std::string names(const EventPtr& e, const char* name) {
     out += v.IsString() ? v.GetString() : "?";
   }
   return out;
-}
-
-workflows::History history_of(store::EventStore& s, const std::string& id) {
-  const std::string stream = workflows::history_stream(id);
-  auto page = s.read_stream(stream, 1, store::Direction::kForward, 100'000);
-  REQUIRE(page.ok());
-  auto h = workflows::decode_history(stream, page->events);
-  INFO(h.status().to_string());
-  REQUIRE(h.ok());
-  return *h;
 }
 
 std::string listed_status(store::EventStore& s, const std::string& id) {

@@ -14,27 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string field(const EventPtr& e, const char* name) {
-  rapidjson::Document d;
-  d.Parse(e->data().data(), e->data().size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember(name)) return {};
-  const auto& v = d[name];
-  if (v.IsString()) return v.GetString();
-  if (v.IsNumber()) return std::to_string(v.GetDouble());
-  if (v.IsBool()) return v.GetBool() ? "true" : "false";
-  return "<json>";
-}
-
-workflows::History history_of(store::EventStore& s, const std::string& id) {
-  const std::string stream = workflows::history_stream(id);
-  auto page = s.read_stream(stream, 1, store::Direction::kForward, 100'000);
-  REQUIRE(page.ok());
-  auto h = workflows::decode_history(stream, page->events);
-  INFO(h.status().to_string());
-  REQUIRE(h.ok());
-  return *h;
-}
-
 constexpr const char* kApproval = R"LUA(
 chorus.workflow{
   name = "approval",

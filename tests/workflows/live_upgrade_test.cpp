@@ -14,22 +14,6 @@ using namespace chorus::test;
 
 namespace {
 
-std::string field(const EventPtr& e, const char* name) {
-  rapidjson::Document d;
-  d.Parse(e->data().data(), e->data().size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember(name) || !d[name].IsString()) return {};
-  return d[name].GetString();
-}
-
-workflows::History history_of(store::EventStore& s, const std::string& id) {
-  const std::string stream = workflows::history_stream(id);
-  auto page = s.read_stream(stream, 1, store::Direction::kForward, 100'000);
-  REQUIRE(page.ok());
-  auto h = workflows::decode_history(stream, page->events);
-  REQUIRE(h.ok());
-  return *h;
-}
-
 // Instances with kind "x" publish the same first event in both versions;
 // the others publish `y_type`, which differs between them.
 std::string version(const char* y_type, const char* tag) {

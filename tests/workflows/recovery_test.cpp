@@ -11,13 +11,6 @@ using namespace chorus::test;
 
 namespace {
 
-std::string field(const EventPtr& e, const char* name) {
-  rapidjson::Document d;
-  d.Parse(e->data().data(), e->data().size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember(name) || !d[name].IsString()) return {};
-  return d[name].GetString();
-}
-
 std::vector<store::StoredEvent> records_of(store::EventStore& s, const std::string& id) {
   auto page = s.read_stream(workflows::history_stream(id), 1, store::Direction::kForward, 1000);
   REQUIRE(page.ok());

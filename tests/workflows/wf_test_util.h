@@ -14,6 +14,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <rapidjson/document.h>
 
 #include "bus/event_bus.h"
 #include "lua/script_host.h"
@@ -23,10 +24,35 @@
 #include "support/temp_dir.h"
 #include "support/wait.h"
 #include "workflows/catalog.h"
+#include "workflows/history_records.h"
 #include "workflows/lua_extension.h"
 #include "workflows/workflow_engine.h"
 
 namespace chorus::test {
+
+// A field of an event's JSON data as text (a string as is, a number or a
+// boolean printed; "" when absent, "<json>" for an object or array).
+inline std::string field(const EventPtr& e, const char* name) {
+  rapidjson::Document d;
+  d.Parse(e->data().data(), e->data().size());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember(name)) return {};
+  const auto& v = d[name];
+  if (v.IsString()) return v.GetString();
+  if (v.IsNumber()) return std::to_string(v.GetDouble());
+  if (v.IsBool()) return v.GetBool() ? "true" : "false";
+  return "<json>";
+}
+
+// The decoded history of instance `id` (the test fails when it does not decode).
+inline workflows::History history_of(store::EventStore& s, const std::string& id) {
+  const std::string stream = workflows::history_stream(id);
+  auto page = s.read_stream(stream, 1, store::Direction::kForward, 100'000);
+  REQUIRE(page.ok());
+  auto h = workflows::decode_history(stream, page->events);
+  INFO(h.status().to_string());
+  REQUIRE(h.ok());
+  return *h;
+}
 
 // One run of the host on the world's store.
 class WfLife {
