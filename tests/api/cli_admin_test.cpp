@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include "api_address.h"
 #include "json_check.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
@@ -56,13 +57,7 @@ scripts:
     counter: {}
 )");
     process = std::make_unique<Subprocess>(std::vector<std::string>{kChorus, "run", config});
-    auto line = process->wait_for_line("api listening on ", 20s);
-    INFO(process->err());
-    REQUIRE(line);
-    std::smatch m;
-    REQUIRE(std::regex_search(*line, m, std::regex("listening on (127\\.0\\.0\\.1:[0-9]+)")));
-    addr = m[1];
-    REQUIRE(process->wait_for_line("ready", 20s));
+    addr = wait_for_api(*process);
   }
   ~Host() {
     process->signal(SIGTERM);
