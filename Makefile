@@ -57,7 +57,7 @@ bench: build
 # and CI) when a target finds a crash, leak, timeout or OOM, and prints the
 # artifact and the command that reproduces it. FUZZERS=cloudevent runs one.
 FUZZ_SECONDS ?= 30
-FUZZERS ?= event_record cloudevent cloudevent_data topic config store_value registry_record api_request
+FUZZERS ?= event_record cloudevent cloudevent_data topic config store_value registry_record api_request ws_frame
 fuzz:
 	@CHORUS_EXTRA_PACKAGES="clang libclang-rt-14-dev" ./.ci/install-deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -187,3 +187,95 @@ TEST_CASE("tail: a stop closes tails with going away") {
   CHECK(m.close_code() == 1001);
   CHECK(m.close_reason() == "the host is shutting down");
 }
+
+TEST_CASE("tail: a burst leaves as one message per event, in order, large events too") {
+  ApiHost host;
+  WsClient ws(host.port(), "/v1/tail?pattern=burst.*");
+  REQUIRE(ws.handshake().status == 101);
+  REQUIRE(spin_until([&] { return host.server().metrics().tails.load() == 1; }));
+  // Many frames share a write; one event's frame needs the 64-bit length.
+  const std::string big = R"({"blob":")" + std::string(70'000, 'q') + "\"}";
+  for (int i = 0; i < 3000; ++i)
+    REQUIRE(host.bus().publish(event("burst.x", i == 1500 ? big : std::to_string(i))).ok());
+  for (int i = 0; i < 3000; ++i) {
+    const WsMessage m = ws.read_data();
+    REQUIRE(m.opcode == 1);
+    REQUIRE(m.fin);
+    auto e = parse_cloudevent_json(m.payload);
+    REQUIRE(e.ok());
+    REQUIRE((*e)->data() == (i == 1500 ? big : std::to_string(i)));
+  }
+  CHECK(host.server().metrics().tail_events.load() == 3000);
+}
+
+TEST_CASE("tail: a ping is answered with its payload, a close is echoed with its code") {
+  ApiHost host;
+  WsClient ws(host.port(), "/v1/tail?pattern=p.*");
+  REQUIRE(ws.handshake().status == 101);
+  REQUIRE(spin_until([&] { return host.server().metrics().tails.load() == 1; }));
+  ws.send_frame(9, "marco");
+  WsMessage m = ws.read();
+  REQUIRE(m.opcode == 10);
+  CHECK(m.payload == "marco");
+  // Text from the client is read past; the tail goes on.
+  ws.send_frame(1, "hello, server");
+  REQUIRE(host.bus().publish(event("p.one")).ok());
+  CHECK(ws.read().opcode == 1);
+
+  ws.send_close(4001);
+  m = ws.read();
+  REQUIRE(m.opcode == 8);
+  CHECK(m.close_code() == 4001);
+  CHECK(ws.connection().wait_closed());  // the server closes the TCP connection first
+  REQUIRE(spin_until([&] { return host.server().metrics().tails.load() == 0; }));
+}
+
+TEST_CASE("tail: a client that breaks the WebSocket protocol gets 1002 naming it") {
+  ApiHost host;
+  WsClient ws(host.port(), "/v1/tail?pattern=p.*");
+  REQUIRE(ws.handshake().status == 101);
+  REQUIRE(spin_until([&] { return host.server().metrics().tails.load() == 1; }));
+  ws.connection().send(std::string("\x81\x02hi", 4));  // not masked
+  const WsMessage m = ws.read();
+  REQUIRE(m.opcode == 8);
+  CHECK(m.close_code() == 1002);
+  CHECK(m.close_reason() == "client frames must be masked");
+  CHECK(ws.connection().wait_closed());
+  REQUIRE(spin_until([&] { return host.server().metrics().tails.load() == 0; }));
+
+  WsClient chatty(host.port(), "/v1/tail?pattern=p.*");
+  REQUIRE(chatty.handshake().status == 101);
+  chatty.send_frame(2, std::string(70'000, 'x'));  // over the 64 KiB a client may send
+  const WsMessage big = chatty.read();
+  REQUIRE(big.opcode == 8);
+  CHECK(big.close_code() == 1009);
+  CHECK(big.close_reason() == "a message larger than 65536 bytes");
+}
+
+TEST_CASE("tail: an idle client is pinged, and cut off when it answers nothing") {
+  ApiHost host([](config::Config& c) { c.api.idle_timeout = 1s; });
+  const auto& m = host.server().metrics();
+  {
+    // A client that answers is pinged again and again, and stays.
+    WsClient answers(host.port(), "/v1/tail?pattern=i.*");
+    REQUIRE(answers.handshake().status == 101);
+    REQUIRE(spin_until([&] { return m.tails.load() == 1; }));
+    for (int i = 0; i < 3; ++i) {
+      const WsMessage ping = answers.read();
+      REQUIRE(ping.opcode == 9);
+      answers.send_frame(10, ping.payload);
+    }
+    REQUIRE(host.bus().publish(event("i.here")).ok());
+    CHECK(answers.read_data().opcode == 1);
+    CHECK(m.tails.load() == 1);
+  }
+  REQUIRE(spin_until([&] { return m.tails.load() == 0; }));
+
+  // A silent one gets a ping, does not answer, and is cut off.
+  WsClient silent(host.port(), "/v1/tail?pattern=i.*");
+  REQUIRE(silent.handshake().status == 101);
+  REQUIRE(spin_until([&] { return m.tails.load() == 1; }));
+  CHECK(silent.read().opcode == 9);
+  CHECK(silent.connection().wait_closed());
+  REQUIRE(spin_until([&] { return m.tails.load() == 0; }));
+}

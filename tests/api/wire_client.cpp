@@ -248,10 +248,14 @@ void WsClient::send_frame(int opcode, const std::string& payload) {
   // Clients mask every frame (RFC 6455 5.3); a zero mask keeps it readable.
   if (payload.size() < 126) {
     f.push_back(static_cast<char>(0x80 | payload.size()));
-  } else {
+  } else if (payload.size() <= 0xffff) {
     f.push_back(static_cast<char>(0x80 | 126));
     f.push_back(static_cast<char>(payload.size() >> 8));
     f.push_back(static_cast<char>(payload.size() & 0xff));
+  } else {
+    f.push_back(static_cast<char>(0x80 | 127));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      f.push_back(static_cast<char>((static_cast<uint64_t>(payload.size()) >> shift) & 0xff));
   }
   f.append(4, '\0');
   f += payload;

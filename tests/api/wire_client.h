@@ -76,10 +76,11 @@ class WsClient {
   // The next data message, answering pings on the way.
   WsMessage read_data(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void send_close(int code = 1000);
+  // One masked frame (FIN set).
+  void send_frame(int opcode, const std::string& payload);
   Connection& connection() { return conn_; }
 
  private:
-  void send_frame(int opcode, const std::string& payload);
   std::optional<WsMessage> read_frame(std::chrono::steady_clock::time_point deadline);
   Connection conn_;
   HttpResponse handshake_;
