@@ -61,7 +61,7 @@ TEST_CASE("config/host.yaml holds exactly the built-in defaults") {
   // (plugins/), the example scripts (scripts/) and the events they store.
   CHECK(!r->store.persist.empty());
   CHECK(!r->plugins.agents.empty());
-  CHECK(r->scripts.entries.size() == 10);  // 7 scripts, 3 workflows
+  CHECK(r->scripts.entries.size() == 11);  // 8 scripts, 3 workflows
   r->store.persist.clear();
   r->plugins.agents.clear();
   r->scripts.entries.clear();

@@ -45,7 +45,7 @@ TEST_CASE("examples: config/host.yaml's scripts all pass chorus check") {
   REQUIRE(cfg.ok());
   lua::ScriptHostOptions o = runtime::scripts_options_from(*cfg);
   o.folder = kSource + "/scripts";
-  CHECK(o.scripts.size() == 10);  // 7 scripts, 3 workflows (chorus.workflow from the extension)
+  CHECK(o.scripts.size() == 11);  // 8 scripts, 3 workflows (chorus.workflow from the extension)
   for (const auto& p : lua::check_scripts(o, {workflows::make_lua_extension(nullptr)}))
     FAIL(p.message);
 }
@@ -220,4 +220,31 @@ TEST_CASE("examples: orders_report asks the projection and logs the answer") {
                         {{"orders_report", R"({"customer":"c-3","every":"100ms"})"}}));
   f.publish("order.submitted", R"({"order_id":"o-1","customer":"c-3","amount":10.0})");
   REQUIRE(log.wait_for("customer c-3: 1 orders, total 10.00 (submitted=1)"));
+}
+
+TEST_CASE("examples: equipment_site asks for commissioning and plays the equipment") {
+  ScriptFixture f;
+  Recorder& asks = f.record("equipment.commission");
+  Recorder& configured = f.record("equipment.configured");
+  Recorder& tested = f.record("equipment.tested");
+  f.start_with(
+      examples({"equipment_site"}, {{"equipment_site", R"({"every":"50ms","fail_every":3})"}}));
+  REQUIRE(asks.wait_count(3));
+  CHECK(str(data_of(asks.entries()[0].event)["equipment_id"]) == "pump-1");
+  CHECK(str(data_of(asks.entries()[2].event)["equipment_id"]) == "compressor-3");
+
+  EventPtr configure =
+      f.publish("equipment.configure", R"({"equipment_id":"pump-1","profile":"standard"})");
+  REQUIRE(configured.wait_count(1));
+  CHECK(configured.entries()[0].event->causation_id() == configure->id().to_string());
+  CHECK(str(data_of(configured.entries()[0].event)["profile"]) == "standard");
+
+  f.publish("equipment.test", R"({"equipment_id":"pump-1"})");
+  REQUIRE(tested.wait_count(1));
+  CHECK(data_of(tested.entries()[0].event)["ok"].GetBool());
+  f.publish("equipment.test", R"({"equipment_id":"compressor-3"})");  // every third fails
+  REQUIRE(tested.wait_count(2));
+  auto failed = data_of(tested.entries()[1].event);
+  CHECK_FALSE(failed["ok"].GetBool());
+  CHECK(str(failed["reason"]) == "vibration 14 mm/s over the 7 mm/s limit");
 }
