@@ -168,13 +168,18 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
     uint64_t refused = 0;
   };
   std::map<std::string, LimitLog> limit_log;  // by workflow
+  // `trigger_json`: event_table_json(*trigger), encoded once by on_trigger.
   void start_instance(const Definition& d, EngineState& st, const EventPtr& trigger,
-                      std::string key, bool has_key, std::function<void()> done);
+                      std::string trigger_json, std::string key, bool has_key,
+                      std::function<void()> done);
   void publish_lifecycle(const Instance& in, std::string_view type, std::string data);
 
   // ---- engine_run.cpp ----
   // The state of a version, loading it when needed; null with `error` set.
   EngineState* version_for(const VersionSource& src, Status* error);
+  // The same for a definition's current version: found without copying
+  // its source when loaded already (once per trigger).
+  EngineState* version_for(const Definition& d, Status* error);
   void begin_run(Instance& in);
   // Builds ctx and starts run(ctx, trigger); null result when the version
   // lacks the workflow (suspends it unless dry).

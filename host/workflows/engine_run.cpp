@@ -26,6 +26,12 @@ EngineState* EngineImpl::version_for(const VersionSource& src, Status* error) {
   return p;
 }
 
+EngineState* EngineImpl::version_for(const Definition& d, Status* error) {
+  auto it = versions.find(d.script + "@" + d.hash);
+  if (it != versions.end()) return it->second.get();
+  return version_for(source_of(d), error);
+}
+
 Instance& EngineImpl::instance_of(lua_State* L, int index, Access access) {
   if (!lua_istable(L, index))
     luaL_error(L, "ctx: call ctx's methods with ':' (ctx:now(), not ctx.now())");
@@ -280,7 +286,9 @@ void EngineImpl::finish(Instance& in, Finish f) {
   if (successor)
     index.push_back(
         make_record(kInstancesStream, kRecInstanceStarted, in.started.correlation,
-                    instance_started_json(successor->id, successor->started, wall_clock_ns())));
+                    instance_started_json(successor->id, successor->started,
+                                          json_string_field(successor->started.trigger, "type"),
+                                          wall_clock_ns())));
   std::vector<store::StreamAppend> parts;
   parts.push_back({in.stream, own, store::ExpectedVersion::exact(in.version)});
   parts.push_back({kInstancesStream, index, store::ExpectedVersion::any()});
