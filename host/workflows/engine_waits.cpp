@@ -176,10 +176,12 @@ void EngineImpl::offer_candidate(Instance& in) {
   in.wait.in_next = false;
   in.wait.current = std::move(in.wait.candidates.front());
   in.wait.candidates.pop_front();
-  const std::string json = in.wait.current.first;
-  resume(in, [json](lua_State* co) {
+  // The pusher runs first in resume, before Lua can change the wait.
+  const std::string& json = in.wait.current.first;
+  JsonPushCache& cache = in.state->json_cache;
+  resume(in, [&json, &cache](lua_State* co) {
     std::string err;
-    if (!lua::push_json(co, json, &err)) lua_pushnil(co);
+    if (!cache.push(co, json, &err)) lua_pushnil(co);
     return 1;
   });
 }
