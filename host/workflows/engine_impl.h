@@ -31,17 +31,24 @@
 
 namespace chorus::workflows {
 
+// An event offered to awaits: its table (JSON) and id, shared by every
+// instance it is offered to (one awaited event: thousands of waiters).
+struct OfferedEvent {
+  std::string json, id;
+};
+using OfferedEventPtr = std::shared_ptr<const OfferedEvent>;
+
 struct PendingWait {
   std::string kind;  // "" none, sleep, await, request, request_capability
   uint32_t seq = 0;
   uint64_t token = 0;  // names this wait: completions of an older one are ignored
   std::unique_ptr<boost::asio::steady_timer> timer;
   std::string pattern;  // await: the pattern watched (EngineImpl::await_subs)
-  // await: candidate events (table JSON, id) not yet shown to the match
-  std::deque<std::pair<std::string, std::string>> candidates;
+  // await: candidate events not yet shown to the match
+  std::deque<OfferedEventPtr> candidates;
   std::set<std::string> seen;  // ids offered (store catch-up and bus overlap)
-  std::pair<std::string, std::string> current;
-  bool in_next = false;  // the coroutine waits in _await_next
+  OfferedEventPtr current;     // the one shown last (null: none yet)
+  bool in_next = false;        // the coroutine waits in _await_next
 };
 
 enum class Phase : uint8_t { kStarting, kRunning, kSuspended, kEnding };

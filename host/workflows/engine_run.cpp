@@ -166,7 +166,8 @@ std::optional<lua::CallResult> EngineImpl::start_coroutine(Instance& in) {
   }
   in.phase = Phase::kRunning;
   lua_State* L = st.L();
-  lua_newtable(L);
+  // Sized for its fields (up to 8), not grown from empty.
+  lua_createtable(L, 0, 8);
   lua_pushstring(L, in.id.c_str());
   lua_setfield(L, -2, "_id");
   lua_pushstring(L, in.id.c_str());
