@@ -3,6 +3,8 @@
 #include "lua/lua_json.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include <fmt/core.h>
@@ -34,6 +36,20 @@ void push_array_metatable(lua_State* L) {
   lua_pushlightuserdata(L, const_cast<char*>(&kArrayMetatableKey));
   lua_pushvalue(L, -2);
   lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
+// Whether every byte of `s` is below 0x80 (eight at a time).
+bool is_ascii(std::string_view s) {
+  uint64_t seen = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    seen |= w;
+  }
+  for (; i < s.size(); ++i)
+    seen |= static_cast<unsigned char>(s[i]);
+  return (seen & 0x8080808080808080ULL) == 0;
 }
 
 bool has_array_metatable(lua_State* L, int index) {
@@ -119,6 +135,84 @@ class LuaBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LuaBui
   lua_State* L_;
   std::vector<Level> levels_;
 };
+
+// Records the SAX events of a parse (JsonTape), with LuaBuilder's depth limit.
+class TapeRecorder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TapeRecorder> {
+ public:
+  using Op = JsonTape::Op;
+  using Step = JsonTape::Step;
+  TapeRecorder(std::vector<Step>& steps, std::string& strings) : steps_(steps), strings_(strings) {}
+  bool too_deep = false;
+
+  bool Null() { return op(Op::kNull); }
+  bool Bool(bool b) { return op(b ? Op::kTrue : Op::kFalse); }
+  // The doubles LuaBuilder makes of each kind of number.
+  bool Int(int i) { return number(i); }
+  bool Uint(unsigned u) { return number(u); }
+  bool Int64(int64_t i) { return number(static_cast<double>(i)); }
+  bool Uint64(uint64_t u) { return number(static_cast<double>(u)); }
+  bool Double(double d) { return number(d); }
+  bool String(const char* s, rapidjson::SizeType n, bool) { return text(Op::kString, s, n); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) { return text(Op::kKey, s, n); }
+  bool StartObject() { return open(Op::kObject); }
+  bool EndObject(rapidjson::SizeType) { return close(Op::kEndObject); }
+  bool StartArray() { return open(Op::kArray); }
+  bool EndArray(rapidjson::SizeType) { return close(Op::kEndArray); }
+
+ private:
+  bool op(Op o) {
+    steps_.push_back({o, 0, 0, 0});
+    return true;
+  }
+  bool number(double d) {
+    steps_.push_back({Op::kNumber, d, 0, 0});
+    return true;
+  }
+  bool text(Op o, const char* s, rapidjson::SizeType n) {
+    steps_.push_back({o, 0, static_cast<uint32_t>(strings_.size()), n});
+    strings_.append(s, n);
+    return true;
+  }
+  bool open(Op o) {
+    if (depth_ >= kMaxJsonDepth) {
+      too_deep = true;
+      return false;
+    }
+    ++depth_;
+    return op(o);
+  }
+  bool close(Op o) {
+    --depth_;
+    return op(o);
+  }
+
+  std::vector<Step>& steps_;
+  std::string& strings_;
+  int depth_ = 0;
+};
+
+// Runs `handler` over `text` with push_json's flags; "" or push_json's error.
+template <typename Handler>
+bool parse_json(std::string_view text, Handler& handler, std::string* error) {
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+  rapidjson::Reader reader;
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+  // ASCII text is valid UTF-8: RapidJSON's per-character validation (a
+  // third of the parse of an event table, which workflows do per trigger and
+  // per awaited event) only runs when some byte is not ASCII.
+  const rapidjson::ParseResult r =
+      is_ascii(text) ? reader.Parse<kFlags>(in, handler)
+                     : reader.Parse<kFlags | rapidjson::kParseValidateEncodingFlag>(in, handler);
+  if (r) return true;
+  if (error) {
+    *error = handler.too_deep
+                 ? fmt::format("arrays and objects nested deeper than {}", kMaxJsonDepth)
+                 : fmt::format("invalid JSON at offset {}: {}", r.Offset(),
+                               rapidjson::GetParseError_En(r.Code()));
+  }
+  return false;
+}
 
 using JsonWriter =
     rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
@@ -296,24 +390,57 @@ int l_array(lua_State* L) {
 bool push_json(lua_State* L, std::string_view text, std::string* error) {
   const int top = lua_gettop(L);
   LuaBuilder builder(L);
-  rapidjson::MemoryStream ms(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
-  rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag |
-                              rapidjson::kParseFullPrecisionFlag;
-  const rapidjson::ParseResult r = reader.Parse<kFlags>(in, builder);
-  if (!r) {
-    lua_settop(L, top);
-    if (error) {
-      *error = builder.too_deep
-                   ? fmt::format("arrays and objects nested deeper than {}", kMaxJsonDepth)
-                   : fmt::format("invalid JSON at offset {}: {}", r.Offset(),
-                                 rapidjson::GetParseError_En(r.Code()));
+  if (parse_json(text, builder, error)) return true;
+  lua_settop(L, top);
+  return false;
+}
+
+bool JsonTape::parse(std::string_view text, std::string* error) {
+  steps_.clear();
+  strings_.clear();
+  TapeRecorder recorder(steps_, strings_);
+  if (parse_json(text, recorder, error)) return true;
+  steps_.clear();
+  strings_.clear();
+  return false;
+}
+
+void JsonTape::push(lua_State* L) const {
+  LuaBuilder b(L);
+  for (const Step& s : steps_) {
+    switch (s.op) {
+      case Op::kNull:
+        b.Null();
+        break;
+      case Op::kFalse:
+        b.Bool(false);
+        break;
+      case Op::kTrue:
+        b.Bool(true);
+        break;
+      case Op::kNumber:
+        b.Double(s.number);
+        break;
+      case Op::kString:
+        b.String(strings_.data() + s.offset, s.size, false);
+        break;
+      case Op::kKey:
+        b.Key(strings_.data() + s.offset, s.size, false);
+        break;
+      case Op::kObject:
+        b.StartObject();
+        break;
+      case Op::kEndObject:
+        b.EndObject(0);
+        break;
+      case Op::kArray:
+        b.StartArray();
+        break;
+      case Op::kEndArray:
+        b.EndArray(0);
+        break;
     }
-    return false;
   }
-  return true;
 }
 
 bool encode_json(lua_State* L, int index, std::string& out, std::string* error) {

@@ -17,8 +17,10 @@
 // errors (the memory limit) unwind through them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct lua_State;
 
@@ -29,6 +31,43 @@ inline constexpr int kMaxJsonDepth = 128;
 // Pushes the decoded value of `text`; on malformed JSON pushes nothing,
 // sets `error` ("invalid JSON at offset 12: ...") and returns false.
 bool push_json(lua_State* L, std::string_view text, std::string* error);
+
+// A JSON text parsed once and pushed many times: each push() builds the
+// value exactly as push_json(text) would (the same tables, filled in the
+// same order, so that even pairs() visits them in the same order), without
+// parsing the text again. For a text handed to many coroutines (the
+// workflow engine offers one awaited event to every instance waiting on it).
+// Not thread-safe; holds no Lua state (pushes into any).
+class JsonTape {
+ public:
+  // Parses `text` (replacing what the tape held). On malformed JSON sets
+  // `error` as push_json does, leaves the tape empty and returns false.
+  bool parse(std::string_view text, std::string* error);
+  // Pushes the parsed value. REQUIRES: parse() succeeded.
+  void push(lua_State* L) const;
+
+  enum class Op : uint8_t {
+    kNull,
+    kFalse,
+    kTrue,
+    kNumber,
+    kString,
+    kKey,
+    kObject,
+    kEndObject,
+    kArray,
+    kEndArray
+  };
+  struct Step {
+    Op op;
+    double number;          // kNumber
+    uint32_t offset, size;  // kString, kKey: bytes in strings_
+  };
+
+ private:
+  std::vector<Step> steps_;
+  std::string strings_;
+};
 
 // Encodes the value at `index`; on failure sets `error` and returns false.
 bool encode_json(lua_State* L, int index, std::string& out, std::string* error);

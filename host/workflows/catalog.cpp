@@ -11,22 +11,23 @@ Status Catalog::define(Definition d) {
   {
     std::lock_guard lock(mu_);
     auto it = defs_.find(d.name);
-    if (it != defs_.end() && it->second.script != d.script)
+    if (it != defs_.end() && it->second->script != d.script)
       return Status::AlreadyExists(
           fmt::format("chorus.workflow: workflow '{}' is already defined by script '{}' at {}",
-                      d.name, it->second.script, it->second.at));
+                      d.name, it->second->script, it->second->at));
     copy = d;
-    defs_[d.name] = std::move(d);
+    auto shared = std::make_shared<const Definition>(std::move(d));
+    defs_[shared->name] = std::move(shared);
     listener = listener_;
   }
   if (listener) listener(copy);
   return Status::OK();
 }
 
-std::optional<Definition> Catalog::find(const std::string& name) const {
+std::shared_ptr<const Definition> Catalog::find(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = defs_.find(name);
-  if (it == defs_.end()) return std::nullopt;
+  if (it == defs_.end()) return nullptr;
   return it->second;
 }
 
@@ -34,7 +35,7 @@ std::vector<Definition> Catalog::all() const {
   std::lock_guard lock(mu_);
   std::vector<Definition> out;
   for (const auto& [name, d] : defs_)
-    out.push_back(d);
+    out.push_back(*d);
   return out;
 }
 

@@ -9,8 +9,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,14 +37,17 @@ class Catalog {
   // Adds or replaces the definition `d.name`. AlreadyExists when another
   // script defines that name (naming both places).
   Status define(Definition d);
-  std::optional<Definition> find(const std::string& name) const;
+  // The current definition of `name` (null: none). Shared and immutable: a
+  // later define() replaces it without changing what callers hold, and
+  // looking one up copies no source text (the engine does it per trigger).
+  std::shared_ptr<const Definition> find(const std::string& name) const;
   std::vector<Definition> all() const;
   // Called after each successful define (one listener: the engine).
   void set_listener(std::function<void(const Definition&)> listener);
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, Definition> defs_;
+  std::map<std::string, std::shared_ptr<const Definition>> defs_;
   std::function<void(const Definition&)> listener_;
 };
 

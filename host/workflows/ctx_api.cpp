@@ -313,7 +313,7 @@ int ctx_await_next(lua_State* L) {
   if (!in.wait.candidates.empty()) {
     in.wait.current = std::move(in.wait.candidates.front());
     in.wait.candidates.pop_front();
-    return push_json_or_raise(L, in.wait.current.first);
+    return push_json_or_raise(L, in.wait.current->json);
   }
   const lua::WaitTicket t = in.state->invoker().begin_wait(L, "ctx:await");
   in.wait.in_next = true;
@@ -327,8 +327,10 @@ int ctx_await_done(lua_State* L) {
   const auto seq = static_cast<uint32_t>(luaL_checkinteger(L, 2));
   if (in.wait.kind != "await" || in.wait.seq != seq) return 0;
   Completion c;
-  c.result = in.wait.current.first;
-  in.cause_id = in.wait.current.second;
+  if (in.wait.current) {
+    c.result = in.wait.current->json;
+    in.cause_id = in.wait.current->id;
+  }
   e.record_completed(in, seq, c);
   e.disarm(in);
   return 0;

@@ -260,11 +260,11 @@ void EngineImpl::on_trigger(const std::string& workflow, const EventPtr& ev,
   auto d = catalog->find(workflow);
   if (!d) return;
   Status err;
-  EngineState* st = version_for(source_of(*d), &err);
+  EngineState* st = version_for(*d, &err);
   if (!st) return;
   const EngineState::Fns* fns = st->find(workflow);
   if (!fns) return;
-  const std::string trigger = event_table_json(*ev);
+  std::string trigger = event_table_json(*ev);
   if (fns->match != -2) {
     auto m = call_on_trigger(*st, fns->match, trigger, false);
     if (!m.ok()) {
@@ -299,11 +299,13 @@ void EngineImpl::on_trigger(const std::string& workflow, const EventPtr& ev,
     if (refused) refused->store(true);
     return;
   }
-  start_instance(*d, *st, ev, std::move(key), has_key, std::exchange(done, nullptr));
+  start_instance(*d, *st, ev, std::move(trigger), std::move(key), has_key,
+                 std::exchange(done, nullptr));
 }
 
 void EngineImpl::start_instance(const Definition& d, EngineState& st, const EventPtr& trigger,
-                                std::string key, bool has_key, std::function<void()> done) {
+                                std::string trigger_json, std::string key, bool has_key,
+                                std::function<void()> done) {
   const std::string id = instance_id_for(d.name, trigger->id());
   // A trigger seen twice: in this life (in memory), or in an earlier one
   // (its history exists; one LMDB read). The engine is the streams' only
@@ -321,24 +323,24 @@ void EngineImpl::start_instance(const Definition& d, EngineState& st, const Even
   s.script = d.script;
   s.path = d.path;
   s.source_hash = d.hash;
-  s.trigger = event_table_json(*trigger);
+  s.trigger = std::move(trigger_json);
   s.correlation = trigger->correlation_id().empty() ? trigger->id().to_string()
                                                     : std::string(trigger->correlation_id());
-  s.key = key;
+  s.key = std::move(key);
   s.has_key = has_key;
   in.cause_id = trigger->id().to_string();
   in.state = &st;
   ++st.open_instances;
   in.version = 1;
   in.records = 1;
-  if (has_key) keys[{d.name, key}] = id;
+  if (has_key) keys[{d.name, s.key}] = id;
   instances.emplace(id, std::move(owned));
   n_open.store(instances.size(), std::memory_order_relaxed);
 
-  store_source(source_of(d));
+  if (!stored_sources.count(d.hash)) store_source(source_of(d));
   EventPtr started = make_record(in.stream, kRecStarted, s.correlation, started_json(s));
   EventPtr index = make_record(kInstancesStream, kRecInstanceStarted, s.correlation,
-                               instance_started_json(id, s, wall_clock_ns()));
+                               instance_started_json(id, s, trigger->type(), wall_clock_ns()));
   const store::StreamAppend parts[] = {
       {in.stream, std::span<const EventPtr>(&started, 1), store::ExpectedVersion::no_stream()},
       {kInstancesStream, std::span<const EventPtr>(&index, 1), store::ExpectedVersion::any()}};

@@ -31,17 +31,24 @@
 
 namespace chorus::workflows {
 
+// An event offered to awaits: its table (JSON) and id, shared by every
+// instance it is offered to (one awaited event: thousands of waiters).
+struct OfferedEvent {
+  std::string json, id;
+};
+using OfferedEventPtr = std::shared_ptr<const OfferedEvent>;
+
 struct PendingWait {
   std::string kind;  // "" none, sleep, await, request, request_capability
   uint32_t seq = 0;
   uint64_t token = 0;  // names this wait: completions of an older one are ignored
   std::unique_ptr<boost::asio::steady_timer> timer;
   std::string pattern;  // await: the pattern watched (EngineImpl::await_subs)
-  // await: candidate events (table JSON, id) not yet shown to the match
-  std::deque<std::pair<std::string, std::string>> candidates;
+  // await: candidate events not yet shown to the match
+  std::deque<OfferedEventPtr> candidates;
   std::set<std::string> seen;  // ids offered (store catch-up and bus overlap)
-  std::pair<std::string, std::string> current;
-  bool in_next = false;  // the coroutine waits in _await_next
+  OfferedEventPtr current;     // the one shown last (null: none yet)
+  bool in_next = false;        // the coroutine waits in _await_next
 };
 
 enum class Phase : uint8_t { kStarting, kRunning, kSuspended, kEnding };
@@ -168,13 +175,18 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
     uint64_t refused = 0;
   };
   std::map<std::string, LimitLog> limit_log;  // by workflow
+  // `trigger_json`: event_table_json(*trigger), encoded once by on_trigger.
   void start_instance(const Definition& d, EngineState& st, const EventPtr& trigger,
-                      std::string key, bool has_key, std::function<void()> done);
+                      std::string trigger_json, std::string key, bool has_key,
+                      std::function<void()> done);
   void publish_lifecycle(const Instance& in, std::string_view type, std::string data);
 
   // ---- engine_run.cpp ----
   // The state of a version, loading it when needed; null with `error` set.
   EngineState* version_for(const VersionSource& src, Status* error);
+  // The same for a definition's current version: found without copying
+  // its source when loaded already (once per trigger).
+  EngineState* version_for(const Definition& d, Status* error);
   void begin_run(Instance& in);
   // Builds ctx and starts run(ctx, trigger); null result when the version
   // lacks the workflow (suspends it unless dry).

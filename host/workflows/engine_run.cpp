@@ -26,6 +26,12 @@ EngineState* EngineImpl::version_for(const VersionSource& src, Status* error) {
   return p;
 }
 
+EngineState* EngineImpl::version_for(const Definition& d, Status* error) {
+  auto it = versions.find(d.script + "@" + d.hash);
+  if (it != versions.end()) return it->second.get();
+  return version_for(source_of(d), error);
+}
+
 Instance& EngineImpl::instance_of(lua_State* L, int index, Access access) {
   if (!lua_istable(L, index))
     luaL_error(L, "ctx: call ctx's methods with ':' (ctx:now(), not ctx.now())");
@@ -160,7 +166,8 @@ std::optional<lua::CallResult> EngineImpl::start_coroutine(Instance& in) {
   }
   in.phase = Phase::kRunning;
   lua_State* L = st.L();
-  lua_newtable(L);
+  // Sized for its fields (up to 8), not grown from empty.
+  lua_createtable(L, 0, 8);
   lua_pushstring(L, in.id.c_str());
   lua_setfield(L, -2, "_id");
   lua_pushstring(L, in.id.c_str());
@@ -280,7 +287,9 @@ void EngineImpl::finish(Instance& in, Finish f) {
   if (successor)
     index.push_back(
         make_record(kInstancesStream, kRecInstanceStarted, in.started.correlation,
-                    instance_started_json(successor->id, successor->started, wall_clock_ns())));
+                    instance_started_json(successor->id, successor->started,
+                                          json_string_field(successor->started.trigger, "type"),
+                                          wall_clock_ns())));
   std::vector<store::StreamAppend> parts;
   parts.push_back({in.stream, own, store::ExpectedVersion::exact(in.version)});
   parts.push_back({kInstancesStream, index, store::ExpectedVersion::any()});

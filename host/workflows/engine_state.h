@@ -18,6 +18,7 @@
 #include "lua/lua_options.h"
 #include "lua/lua_vm.h"
 #include "lua/sandbox.h"
+#include "workflows/json_push_cache.h"
 
 struct lua_State;
 
@@ -59,6 +60,8 @@ class EngineState {
   int ctx_meta_ref() const noexcept { return ctx_meta_ref_; }  // metatable of ctx tables
 
   size_t open_instances = 0;  // maintained by the engine
+  // Awaited events offered to many instances of this state (engine_waits.cpp).
+  JsonPushCache json_cache;
 
  private:
   EngineState() = default;

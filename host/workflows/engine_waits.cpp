@@ -102,7 +102,8 @@ void EngineImpl::arm_await(Instance& in, uint32_t seq, const std::string& patter
     for (const store::StoredEvent& se : page->events) {
       const std::string eid = se.event->id().to_string();
       if (!in.wait.seen.insert(eid).second) continue;
-      in.wait.candidates.emplace_back(event_table_json(*se.event), eid);
+      in.wait.candidates.push_back(
+          std::make_shared<const OfferedEvent>(OfferedEvent{event_table_json(*se.event), eid}));
     }
     if (page->end || page->events.empty()) break;
     from = page->next;
@@ -158,15 +159,16 @@ void EngineImpl::on_pattern_event(const std::string& pattern, const EventPtr& ev
   for (const auto& [n, id] : it->second.waiters)
     ids.push_back(id);
   const std::string eid = ev->id().to_string();
-  std::string json;  // encoded once, for the first instance that takes it
+  OfferedEventPtr offered;  // encoded once, for the first instance that takes it
   for (const std::string& id : ids) {
     auto found = instances.find(id);
     if (found == instances.end()) continue;
     Instance& in = *found->second;
     if (in.wait.kind != "await" || in.wait.pattern != pattern || in.stopped) continue;
     if (!in.wait.seen.insert(eid).second) continue;
-    if (json.empty()) json = event_table_json(*ev);
-    in.wait.candidates.emplace_back(json, eid);
+    if (!offered)
+      offered = std::make_shared<const OfferedEvent>(OfferedEvent{event_table_json(*ev), eid});
+    in.wait.candidates.push_back(offered);
     offer_candidate(in);
   }
 }
@@ -176,10 +178,12 @@ void EngineImpl::offer_candidate(Instance& in) {
   in.wait.in_next = false;
   in.wait.current = std::move(in.wait.candidates.front());
   in.wait.candidates.pop_front();
-  const std::string json = in.wait.current.first;
-  resume(in, [json](lua_State* co) {
+  // The pusher runs first in resume, before Lua can change the wait.
+  const std::string& json = in.wait.current->json;
+  JsonPushCache& cache = in.state->json_cache;
+  resume(in, [&json, &cache](lua_State* co) {
     std::string err;
-    if (!lua::push_json(co, json, &err)) lua_pushnil(co);
+    if (!cache.push(co, json, &err)) lua_pushnil(co);
     return 1;
   });
 }

@@ -4,6 +4,9 @@
 
 #include <fmt/core.h>
 #include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -80,6 +83,16 @@ std::string get_json(const rapidjson::Value& o, const char* k) {
 }
 bool has(const rapidjson::Value& o, const char* k) {
   return o.FindMember(k) != o.MemberEnd();
+}
+
+// Whether `text` is one JSON value (what Document::Parse accepts), checked
+// without building a document (once per trigger and per awaited event).
+bool is_json(std::string_view text) {
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+  rapidjson::BaseReaderHandler<> ignore;
+  rapidjson::Reader reader;
+  return !reader.Parse(in, ignore).IsError();
 }
 
 }  // namespace
@@ -203,7 +216,7 @@ std::string cancel_requested_json(std::string_view reason, uint32_t seq, bool co
 }
 
 std::string instance_started_json(std::string_view instance, const StartedRecord& s,
-                                  int64_t started_ns) {
+                                  std::string_view trigger_type, int64_t started_ns) {
   return object([&](Writer& w) {
     str(w, "instance", instance);
     str(w, "workflow", s.workflow);
@@ -211,7 +224,7 @@ std::string instance_started_json(std::string_view instance, const StartedRecord
     str(w, "source_hash", s.source_hash);
     str(w, "correlation", s.correlation);
     str_or_null(w, "key", s.key, s.has_key);
-    str(w, "trigger_type", json_string_field(s.trigger, "type"));
+    str(w, "trigger_type", trigger_type);
     i64(w, "started_ns", started_ns);
   });
 }
@@ -245,12 +258,7 @@ std::string event_table_json(const Event& e) {
     str(w, "causation_id", e.causation_id());
     const std::string_view ct = e.content_type();
     const std::string_view data = e.data();
-    bool json = false;
-    if ((ct.empty() || ct == "application/json") && !data.empty()) {
-      rapidjson::Document d;
-      d.Parse(data.data(), data.size());
-      json = !d.HasParseError();
-    }
+    const bool json = (ct.empty() || ct == "application/json") && !data.empty() && is_json(data);
     if (json)
       raw(w, "data", data);
     else

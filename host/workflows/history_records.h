@@ -119,8 +119,9 @@ std::string suspended_json(std::string_view reason, std::string_view error, uint
 std::string continued_json(std::string_view new_instance);
 std::string upgraded_json(std::string_view from, std::string_view to);
 std::string cancel_requested_json(std::string_view reason, uint32_t seq, bool compensate);
+// `trigger_type`: the type of the event in s.trigger (given, not parsed back).
 std::string instance_started_json(std::string_view instance, const StartedRecord& s,
-                                  int64_t started_ns);
+                                  std::string_view trigger_type, int64_t started_ns);
 std::string instance_ended_json(std::string_view instance, std::string_view workflow,
                                 std::string_view status);
 std::string source_json(std::string_view script, std::string_view path, std::string_view hash,
