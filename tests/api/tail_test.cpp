@@ -162,9 +162,7 @@ TEST_CASE("tail: a client that reads nothing at all is cut off - the bus is unaf
   CHECK(host.bus().stats().publish_errors == 0);
 }
 
-// The bus's rule that taps do not count is being settled in host/bus
-// (issue7-bus); until it lands this reports without failing.
-TEST_CASE("tail: a tail does not count as a subscriber for no_subscribers", "[!mayfail]") {
+TEST_CASE("tail: a tail does not count as a subscriber for no_subscribers") {
   ApiHost host;
   WsClient ws(host.port(), "/v1/tail?pattern=lonely.*");
   REQUIRE(ws.handshake().status == 101);
