@@ -3,6 +3,8 @@
 // string when a stored one does not parse (never spliced as text).
 #include "api/workflow_json.h"
 
+#include <algorithm>
+
 #include <rapidjson/document.h>
 
 #include "core/time_format.h"
@@ -76,6 +78,39 @@ void write_history_record(JsonBody& j, const store::StoredEvent& record) {
   j.key("data");
   json_value(j, e.data().empty() ? std::string_view("null") : e.data());
   j.w.EndObject();
+}
+
+std::string instance_list_json(const std::vector<const workflows::InstanceSummary*>& list,
+                               size_t shown) {
+  shown = std::min(shown, list.size());
+  JsonBody j;
+  j.w.StartObject();
+  j.key("count");
+  j.w.Uint64(list.size());
+  j.key("end");
+  j.w.Bool(shown == list.size());
+  j.key("instances");
+  j.w.StartArray();
+  for (size_t i = 0; i < shown; ++i)
+    write_instance(j, *list[i]);
+  j.w.EndArray();
+  j.w.EndObject();
+  return j.take();
+}
+
+std::string instance_detail_json(const workflows::InstanceSummary& s,
+                                 const std::vector<store::StoredEvent>& history) {
+  JsonBody j;
+  j.w.StartObject();
+  j.key("instance");
+  write_instance(j, s);
+  j.key("history");
+  j.w.StartArray();
+  for (const store::StoredEvent& r : history)
+    write_history_record(j, r);
+  j.w.EndArray();
+  j.w.EndObject();
+  return j.take();
 }
 
 std::string upgrade_json(std::string_view workflow,

@@ -29,6 +29,17 @@ void write_instance(JsonBody& j, const workflows::InstanceSummary& s);
 // its source line),"data" (the record's fields, JSON)}.
 void write_history_record(JsonBody& j, const store::StoredEvent& record);
 
+// {"count" (all of `list`),"end" (whether all are shown),"instances":
+// [the first `shown` of `list`, as write_instance]}: GET /v1/workflows and
+// `chorus workflows list --json`.
+std::string instance_list_json(const std::vector<const workflows::InstanceSummary*>& list,
+                               size_t shown);
+
+// {"instance": write_instance,"history": [write_history_record...]}:
+// GET /v1/workflows/{id} and `chorus workflows show ID --json`.
+std::string instance_detail_json(const workflows::InstanceSummary& s,
+                                 const std::vector<store::StoredEvent>& history);
+
 // {"workflow","live","upgraded","already_current","pinned","outcomes":
 // [{"instance","result" (upgraded, already_current, pinned),"from","to",
 // "why" (pinned: the first mismatch)}]}. `live`: done by the running

@@ -110,19 +110,7 @@ void list(const ApiContext& ctx, const Request& req, const Reply& reply) {
   if (direction == "backward") std::reverse(matching.begin(), matching.end());
   const size_t n = std::min<size_t>(matching.size(), limit->value_or(kDefaultLimit));
 
-  JsonBody j;
-  j.w.StartObject();
-  j.key("count");
-  j.w.Uint64(matching.size());
-  j.key("end");
-  j.w.Bool(n == matching.size());
-  j.key("instances");
-  j.w.StartArray();
-  for (size_t i = 0; i < n; ++i)
-    write_instance(j, *matching[i]);
-  j.w.EndArray();
-  j.w.EndObject();
-  reply.send(json_response(200, j.take()));
+  reply.send(json_response(200, instance_list_json(matching, n)));
 }
 
 void show(const ApiContext& ctx, const Request& req, const Reply& reply) {
@@ -131,17 +119,7 @@ void show(const ApiContext& ctx, const Request& req, const Reply& reply) {
   if (!s.ok()) return reply.send(lookup_error(s.error()));
   auto history = workflows::instance_history(*ctx.store, s->id);
   if (!history.ok()) return reply.send(error_response(history.error()));
-  JsonBody j;
-  j.w.StartObject();
-  j.key("instance");
-  write_instance(j, *s);
-  j.key("history");
-  j.w.StartArray();
-  for (const store::StoredEvent& r : *history)
-    write_history_record(j, r);
-  j.w.EndArray();
-  j.w.EndObject();
-  reply.send(json_response(200, j.take()));
+  reply.send(json_response(200, instance_detail_json(*s, *history)));
 }
 
 // The optional body of a cancel: nothing, or {"reason": "..."}.

@@ -113,17 +113,7 @@ int upgrade_stopped_host(const WorkflowsOptions& options, const std::string& no_
 int print_instance_json(store::EventStore& store, const workflows::InstanceSummary& i) {
   auto h = workflows::instance_history(store, i.id);
   if (!h.ok()) return fail(h.error());
-  api::JsonBody j;
-  j.w.StartObject();
-  j.key("instance");
-  api::write_instance(j, i);
-  j.key("history");
-  j.w.StartArray();
-  for (const auto& r : *h)
-    api::write_history_record(j, r);
-  j.w.EndArray();
-  j.w.EndObject();
-  fmt::print("{}\n", j.take());
+  fmt::print("{}\n", api::instance_detail_json(i, *h));
   return kExitOk;
 }
 
@@ -136,19 +126,10 @@ int cmd_workflows_list(const WorkflowsOptions& options) {
       **s, options.all ? workflows::Which::kAll : workflows::Which::kOpen);
   if (!list.ok()) return fail(list.error());
   if (options.json) {
-    api::JsonBody j;
-    j.w.StartObject();
-    j.key("count");
-    j.w.Uint64(list->size());
-    j.key("end");
-    j.w.Bool(true);
-    j.key("instances");
-    j.w.StartArray();
+    std::vector<const workflows::InstanceSummary*> all;
     for (const auto& i : *list)
-      api::write_instance(j, i);
-    j.w.EndArray();
-    j.w.EndObject();
-    fmt::print("{}\n", j.take());
+      all.push_back(&i);
+    fmt::print("{}\n", api::instance_list_json(all, all.size()));
     return kExitOk;
   }
   if (list->empty()) {
