@@ -46,23 +46,17 @@ int cmd_dlq(const DlqOptions& o) {
   } else {
     r = client.request("DELETE", item);
   }
-  if (!r.ok()) return report(r.error());
-  if (r->status != 200) return report_http(*r, *endpoint);
-  if (o.json) {
-    fmt::print("{}\n", r->body);
-    return kExitOk;
-  }
-  auto d = parse_body(*r);
-  if (!d.ok()) return report(d.error());
+  rapidjson::Document d;
+  if (auto done = take_answer(r, *endpoint, o.json, d)) return *done;
   const bool colour = stdout_is_tty();
   if (o.action == "list") {
-    fmt::print("{} dead letter{}\n", (*d)["count"].GetUint64(),
-               (*d)["count"].GetUint64() == 1 ? "" : "s");
-    for (const auto& dl : (*d)["dead_letters"].GetArray())
+    fmt::print("{} dead letter{}\n", d["count"].GetUint64(),
+               d["count"].GetUint64() == 1 ? "" : "s");
+    for (const auto& dl : d["dead_letters"].GetArray())
       print_dead_letter(dl, colour);
-    if (!(*d)["end"].GetBool()) fmt::print(stderr, "(more: raise --limit)\n");
+    if (!d["end"].GetBool()) fmt::print(stderr, "(more: raise --limit)\n");
   } else if (o.action == "show") {
-    print_dead_letter(*d, colour);
+    print_dead_letter(d, colour);
   } else if (o.action == "replay") {
     fmt::print("replayed dead letter {} to {}\n", o.id,
                o.to == "all" ? "every current subscriber" : "its subscriber");

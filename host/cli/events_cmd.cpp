@@ -52,15 +52,9 @@ int cmd_events(const EventsOptions& o) {
     add(target, "limit", std::to_string(std::min(kMaxPage, o.limit - printed)));
     add(target, "cursor", cursor);
     auto r = client.request("GET", target);
-    if (!r.ok()) return report(r.error());
-    if (r->status != 200) return report_http(*r, *endpoint);
-    if (o.json) {
-      fmt::print("{}\n", r->body);
-      return kExitOk;
-    }
-    auto d = parse_body(*r);
-    if (!d.ok()) return report(d.error());
-    for (const auto& e : (*d)["events"].GetArray()) {
+    rapidjson::Document d;
+    if (auto done = take_answer(r, *endpoint, o.json, d)) return *done;
+    for (const auto& e : d["events"].GetArray()) {
       auto ev = parse_cloudevent_json(to_json(e["event"]));
       if (!ev.ok()) return report(ev.error());
       const Event& x = **ev;
@@ -72,12 +66,12 @@ int cmd_events(const EventsOptions& o) {
                  x.type(), where, x.id().to_string());
       ++printed;
     }
-    if ((*d)["end"].GetBool() || printed >= o.limit) {
-      if (!(*d)["end"].GetBool())
-        fmt::print(stderr, "(more: continue with --cursor {})\n", (*d)["next"].GetString());
+    if (d["end"].GetBool() || printed >= o.limit) {
+      if (!d["end"].GetBool())
+        fmt::print(stderr, "(more: continue with --cursor {})\n", d["next"].GetString());
       return kExitOk;
     }
-    cursor = (*d)["next"].GetString();
+    cursor = d["next"].GetString();
   }
 }
 

@@ -1,6 +1,7 @@
 // Helpers of the live commands (live_common.h).
 #include "cli/live_common.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -103,6 +104,20 @@ Result<rapidjson::Document> parse_body(const HttpResult& r) {
     return Status::Internal(
         fmt::format("the host's answer is not a JSON object: {}", printable(r.body, 200)));
   return d;
+}
+
+std::optional<int> take_answer(const Result<HttpResult>& r, const ApiEndpoint& e, bool print_json,
+                               rapidjson::Document& body, std::initializer_list<int> ok) {
+  if (!r.ok()) return report(r.error());
+  if (std::find(ok.begin(), ok.end(), r->status) == ok.end()) return report_http(*r, e);
+  if (print_json) {
+    fmt::print("{}\n", r->body);
+    return kExitOk;
+  }
+  auto d = parse_body(*r);
+  if (!d.ok()) return report(d.error());
+  body = std::move(*d);
+  return std::nullopt;
 }
 
 int report_http(const HttpResult& r, const ApiEndpoint& e) {

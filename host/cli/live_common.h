@@ -3,6 +3,8 @@
 // event of publish/request from flags, and printing events.
 #pragma once
 
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +32,15 @@ int report_http(int status, std::string_view message, const ApiEndpoint& e);
 
 // Parses a JSON body; InvalidArgument when the host sent something else.
 Result<rapidjson::Document> parse_body(const HttpResult& r);
+
+// What a live command does first with the host's answer `r` to its
+// request. A failed request or a status outside `ok` is reported; with
+// `print_json` (--json) the body is printed as the host sent it. Either way
+// the command is done and its exit code is returned. Otherwise nullopt,
+// with the parsed body in `body` (a body that is not a JSON object is
+// reported, as parse_body says).
+std::optional<int> take_answer(const Result<HttpResult>& r, const ApiEndpoint& e, bool print_json,
+                               rapidjson::Document& body, std::initializer_list<int> ok = {200});
 
 // The event described by the flags, validated (an error names the flag).
 Result<EventPtr> event_from_flags(const EventFlags& f);

@@ -57,20 +57,14 @@ int cmd_plugins(const PluginsOptions& o) {
   } else {
     r = client.request("POST", item + "/reload");
   }
-  if (!r.ok()) return report(r.error());
-  if (r->status != 200 && r->status != 201) return report_http(*r, *endpoint);
-  if (o.json) {
-    fmt::print("{}\n", r->body);
-    return kExitOk;
-  }
-  auto d = parse_body(*r);
-  if (!d.ok()) return report(d.error());
+  rapidjson::Document d;
+  if (auto done = take_answer(r, *endpoint, o.json, d, {200, 201})) return *done;
   if (o.action == "list") {
-    const auto& plugins = (*d)["plugins"];
+    const auto& plugins = d["plugins"];
     fmt::print("{} plugin instance{} running\n", plugins.Size(), plugins.Size() == 1 ? "" : "s");
     for (const auto& p : plugins.GetArray())
       print_plugin(p);
-    for (const auto& f : (*d)["failures"].GetArray())
+    for (const auto& f : d["failures"].GetArray())
       fmt::print("FAILED {} ({}{}): {}\n", f["file"].GetString(), f["stage"].GetString(),
                  f["still_running"].GetBool() ? "; the previous version runs" : "",
                  printable(f["error"].GetString(), 200));
@@ -81,7 +75,7 @@ int cmd_plugins(const PluginsOptions& o) {
     return kExitOk;
   }
   fmt::print("{} {}\n", o.action == "load" ? "loaded" : "reloaded", o.name);
-  for (const auto& p : (*d)["plugins"].GetArray())
+  for (const auto& p : d["plugins"].GetArray())
     print_plugin(p);
   return kExitOk;
 }

@@ -17,15 +17,9 @@ int cmd_publish(const PublishOptions& o) {
   ApiClient client(*endpoint);
   auto r = client.request("POST", "/v1/events", {{"Content-Type", "application/cloudevents+json"}},
                           to_cloudevent_json(**event));
-  if (!r.ok()) return report(r.error());
-  if (r->status != 200) return report_http(*r, *endpoint);
-  if (o.json) {
-    fmt::print("{}\n", r->body);
-    return kExitOk;
-  }
-  auto d = parse_body(*r);
-  if (!d.ok()) return report(d.error());
-  const auto& e = (*d)["events"][0];
+  rapidjson::Document d;
+  if (auto done = take_answer(r, *endpoint, o.json, d)) return *done;
+  const auto& e = d["events"][0];
   if (e.HasMember("seq"))
     fmt::print("published {} {} (seq {})\n", (*event)->type(), e["id"].GetString(),
                e["seq"].GetUint64());

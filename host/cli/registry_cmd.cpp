@@ -121,26 +121,20 @@ int cmd_registry(const RegistryOptions& o) {
     if (!o.strategy.empty()) target += "&strategy=" + api::percent_encode(o.strategy);
     r = client.request("POST", target + tags());
   }
-  if (!r.ok()) return report(r.error());
-  if (r->status != 200 && r->status != 201) return report_http(*r, *endpoint);
-  if (o.json) {
-    fmt::print("{}\n", r->body);
-    return kExitOk;
-  }
-  auto d = parse_body(*r);
-  if (!d.ok()) return report(d.error());
+  rapidjson::Document d;
+  if (auto done = take_answer(r, *endpoint, o.json, d, {200, 201})) return *done;
   if (o.action == "list") {
-    const uint64_t n = (*d)["count"].GetUint64();
+    const uint64_t n = d["count"].GetUint64();
     fmt::print("{} service{}\n", n, n == 1 ? "" : "s");
-    for (const auto& s : (*d)["services"].GetArray())
+    for (const auto& s : d["services"].GetArray())
       print_service(s);
   } else if (o.action == "unregister") {
     fmt::print("unregistered {}\n", o.id);
   } else if (o.action == "select") {
-    print_service((*d)["service"]);
+    print_service(d["service"]);
   } else {
     if (o.action == "register") fmt::print("registered {}\n", o.id);
-    print_service(*d);
+    print_service(d);
   }
   return kExitOk;
 }

@@ -33,23 +33,17 @@ int cmd_scripts(const ScriptsOptions& o) {
       o.action == "list"
           ? client.request("GET", "/v1/scripts")
           : client.request("POST", "/v1/scripts/" + api::percent_encode(o.name) + "/reload");
-  if (!r.ok()) return report(r.error());
-  if (r->status != 200) return report_http(*r, *endpoint);
-  if (o.json) {
-    fmt::print("{}\n", r->body);
-    return kExitOk;
-  }
-  auto d = parse_body(*r);
-  if (!d.ok()) return report(d.error());
+  rapidjson::Document d;
+  if (auto done = take_answer(r, *endpoint, o.json, d)) return *done;
   if (o.action == "list") {
-    const auto& scripts = (*d)["scripts"];
+    const auto& scripts = d["scripts"];
     fmt::print("{} script{}\n", scripts.Size(), scripts.Size() == 1 ? "" : "s");
     for (const auto& s : scripts.GetArray())
       print_script(s);
     return kExitOk;
   }
   fmt::print("reloaded {}\n", o.name);
-  if (d->HasMember("script")) print_script((*d)["script"]);
+  if (d.HasMember("script")) print_script(d["script"]);
   return kExitOk;
 }
 

@@ -20,27 +20,21 @@ int cmd_timeline(const TimelineOptions& o) {
   if (!endpoint.ok()) return report(endpoint.error());
   ApiClient client(*endpoint);
   auto r = client.request("GET", "/v1/correlation/" + api::percent_encode(o.correlation));
-  if (!r.ok()) return report(r.error());
-  if (r->status != 200) return report_http(*r, *endpoint);
-  if (o.json) {
-    fmt::print("{}\n", r->body);
-    return kExitOk;
-  }
-  auto d = parse_body(*r);
-  if (!d.ok()) return report(d.error());
+  rapidjson::Document d;
+  if (auto done = take_answer(r, *endpoint, o.json, d)) return *done;
   // The events by id, then the tree walked depth first (iteratively).
   std::map<std::string, const rapidjson::Value*> by_id;
-  for (const auto& e : (*d)["events"].GetArray())
+  for (const auto& e : d["events"].GetArray())
     by_id[e["event"]["id"].GetString()] = &e;
   const bool colour = stdout_is_tty();
-  fmt::print("timeline {} ({} event{})\n", printable(o.correlation), (*d)["count"].GetUint64(),
-             (*d)["count"].GetUint64() == 1 ? "" : "s");
+  fmt::print("timeline {} ({} event{})\n", printable(o.correlation), d["count"].GetUint64(),
+             d["count"].GetUint64() == 1 ? "" : "s");
   struct Frame {
     const rapidjson::Value* node;
     size_t depth;
   };
   std::vector<Frame> stack;
-  const auto& tree = (*d)["tree"].GetArray();
+  const auto& tree = d["tree"].GetArray();
   for (auto it = tree.End(); it != tree.Begin();)
     stack.push_back({&*--it, 0});
   while (!stack.empty()) {
@@ -56,8 +50,8 @@ int cmd_timeline(const TimelineOptions& o) {
     for (auto it = children.End(); it != children.Begin();)
       stack.push_back({&*--it, f.depth + 1});
   }
-  if (!(*d)["end"].GetBool())
-    fmt::print(stderr, "(the timeline was cut at {} events)\n", (*d)["count"].GetUint64());
+  if (!d["end"].GetBool())
+    fmt::print(stderr, "(the timeline was cut at {} events)\n", d["count"].GetUint64());
   return kExitOk;
 }
 

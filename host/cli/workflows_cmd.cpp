@@ -217,15 +217,8 @@ int cmd_workflows_cancel(const WorkflowsOptions& options) {
   }
   auto r = client.request("POST", "/v1/workflows/" + api::percent_encode(options.id) + "/cancel",
                           {{"Content-Type", "application/json"}}, body);
-  if (!r.ok()) return report(r.error());
-  if (r->status != 200) return report_http(*r, *endpoint);
-  if (options.json) {
-    fmt::print("{}\n", r->body);
-    return kExitOk;
-  }
-  auto d = parse_body(*r);
-  if (!d.ok()) return report(d.error());
-  const auto& doc = *d;
+  rapidjson::Document doc;
+  if (auto done = take_answer(r, *endpoint, options.json, doc)) return *done;
   std::string status = "?";
   if (doc.HasMember("instance") && doc["instance"]["status"].IsString())
     status = doc["instance"]["status"].GetString();
@@ -254,17 +247,11 @@ int cmd_workflows_upgrade(const WorkflowsOptions& options) {
   if (!r.ok() && r.error().is(StatusCode::kUnavailable))
     return upgrade_stopped_host(options, fmt::format("no host answers at {} (from {})",
                                                      endpoint->address(), endpoint->source));
-  if (!r.ok()) return report(r.error());
-  if (r->status != 200) return report_http(*r, *endpoint);
-  if (options.json) {
-    fmt::print("{}\n", r->body);
-    return kExitOk;
-  }
-  auto d = parse_body(*r);
-  if (!d.ok()) return report(d.error());
+  rapidjson::Document d;
+  if (auto done = take_answer(r, *endpoint, options.json, d)) return *done;
   fmt::print("{}: upgrading through the running host at {}\n", options.name, endpoint->address());
   std::vector<workflows::UpgradeOutcome> outcomes;
-  for (const auto& o : (*d)["outcomes"].GetArray()) {
+  for (const auto& o : d["outcomes"].GetArray()) {
     workflows::UpgradeOutcome u;
     u.instance = o["instance"].GetString();
     u.from = o["from"].GetString();
