@@ -16,6 +16,7 @@
 #include "lua/script_host.h"
 #include "plugins/plugin_host.h"
 #include "prom_check.h"
+#include "scrape_metrics.h"
 #include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
@@ -52,16 +53,6 @@ config::PluginEntry probe_entry(const std::string& config_json) {
   e.key = "probe";
   e.config_json = config_json;
   return e;
-}
-
-PromDoc metrics(const ApiHost& host) {
-  auto r = http(host.port(), "GET", "/metrics");
-  REQUIRE(r.status == 200);
-  PromDoc doc = parse_prometheus(r.body);
-  INFO(r.body);
-  for (const std::string& p : doc.problems)
-    FAIL_CHECK(p);
-  return doc;
 }
 
 }  // namespace
@@ -146,7 +137,7 @@ TEST_CASE("api: plugins list, reload, unload, load and failures with real plugin
   CHECK_THAT(r.body, Catch::Contains("plugin " + folder + "/bad.so failed to init"));
 
   // The chorus_plugins_* families.
-  const PromDoc m = metrics(host);
+  const PromDoc m = scrape_metrics(host.port());
   CHECK(m.value("chorus_plugins_loaded") == 1);
   CHECK(m.value("chorus_plugins_failing") == 1);
   CHECK(m.value("chorus_plugins_reloads_total") == 2);
@@ -231,7 +222,7 @@ TEST_CASE("api: scripts list and reload with real Lua scripts, counters in /metr
   CHECK(r.status == 404);
   CHECK_THAT(error_message(r), Catch::Contains("nothere"));
 
-  const PromDoc m = metrics(host);
+  const PromDoc m = scrape_metrics(host.port());
   CHECK(m.value("chorus_scripts_configured") == 2);
   CHECK(m.value("chorus_scripts_loaded") == 2);
   CHECK(m.value("chorus_scripts_invocations_total", {{"script", "counter"}}) == 3);
@@ -307,7 +298,7 @@ TEST_CASE("api: registry register, list, show, heartbeat, select, unregister") {
   CHECK(r.status == 400);
   CHECK_THAT(error_message(r), Catch::Contains("strategy"));
 
-  const PromDoc m = metrics(host);
+  const PromDoc m = scrape_metrics(host.port());
   CHECK(m.value("chorus_discovery_services", {{"status", "healthy"}}) == 1);
   CHECK(m.value("chorus_discovery_registered_total") >= 2);
   CHECK(m.value("chorus_discovery_service_selections_total", {{"service", "calc-1"}}) == 1);
@@ -345,7 +336,7 @@ TEST_CASE("api: POST /v1/requests?capability= goes through discovery to a plugin
   CHECK(error_code(r) == "no_healthy_instance");
   CHECK_THAT(error_message(r), Catch::Contains("poetry"));
 
-  const PromDoc m = metrics(host);
+  const PromDoc m = scrape_metrics(host.port());
   CHECK(m.value("chorus_discovery_requests_total") == 2);
   CHECK(m.value("chorus_plugins_delivered_total", {{"instance", "probe"}, {"plugin", "probe"}}) ==
         1);
@@ -387,7 +378,7 @@ TEST_CASE("api: /metrics with plugins, scripts and discovery is valid Prometheus
               .status == 201);
   auto r = http(host.port(), "GET", "/metrics");
   REQUIRE(r.status == 200);
-  const PromDoc m = metrics(host);
+  const PromDoc m = scrape_metrics(host.port());
   for (const char* family : {"chorus_plugins_loaded",
                              "chorus_plugins_failing",
                              "chorus_plugins_loads_total",

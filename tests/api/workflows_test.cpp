@@ -17,6 +17,7 @@
 #include "api_host.h"
 #include "json_check.h"
 #include "prom_check.h"
+#include "scrape_metrics.h"
 #include "support/wait.h"
 #include "wire_client.h"
 
@@ -109,16 +110,6 @@ std::string start_hold(const ApiHost& host, int n) {
             });
   REQUIRE_FALSE(id.empty());
   return id;
-}
-
-PromDoc metrics(const ApiHost& host) {
-  auto r = http(host.port(), "GET", "/metrics");
-  REQUIRE(r.status == 200);
-  PromDoc doc = parse_prometheus(r.body);
-  INFO(r.body);
-  for (const std::string& p : doc.problems)
-    FAIL_CHECK(p);
-  return doc;
 }
 
 // Whether /metrics comes to show `value` for `name` before the deadline:
@@ -256,7 +247,7 @@ TEST_CASE("api: workflow routes without a workflow engine") {
   r = http(host.port(), "GET", "/v1/workflows?status=all");
   REQUIRE(r.status == 200);
   CHECK(json(r.body)["count"].GetUint64() == 0);
-  CHECK_FALSE(metrics(host).has_family("chorus_workflows_running"));
+  CHECK_FALSE(scrape_metrics(host.port()).has_family("chorus_workflows_running"));
 }
 
 TEST_CASE("api: /metrics has the chorus_workflows_* families") {
@@ -267,7 +258,7 @@ TEST_CASE("api: /metrics has the chorus_workflows_* families") {
   get_until(*host, "/v1/workflows?status=completed",
             [](const rapidjson::Document& x) { return x["count"].GetUint64() == 1; });
   CHECK(metric_reaches(*host, "chorus_workflows_completed_total", 1));
-  const PromDoc m = metrics(*host);
+  const PromDoc m = scrape_metrics(host->port());
   for (const char* family : {"chorus_workflows_running", "chorus_workflows_versions",
                              "chorus_workflows_started_total", "chorus_workflows_completed_total",
                              "chorus_workflows_failed_total", "chorus_workflows_compensated_total",
