@@ -175,11 +175,7 @@ CallResult Invoker::run(Invocation& inv, int nargs) {
   r.error = stop != StopReason::kNone ? Status::ResourceExhausted(std::move(msg))
                                       : Status::FailedPrecondition(std::move(msg));
   finish(id, false);
-  if (stop == StopReason::kMemory) {
-    lua_gc(L, LUA_GCCOLLECT, 0);
-  } else {
-    vm_.collect_if_needed();
-  }
+  vm_.collect_if_needed();
   return r;
 }
 

@@ -106,6 +106,10 @@ void* LuaVm::alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   void* p = vm->base_alloc_(vm->base_ud_, ptr, osize, nsize);
   if (p != nullptr || nsize == 0) {
     vm->used_ = vm->used_ - osize + nsize;
+    if (nsize > osize) {
+      vm->grown_ += nsize - osize;
+      vm->run_grown_ += nsize - osize;
+    }
     if (vm->used_ > vm->peak_) vm->peak_ = vm->used_;
   }
   return p;
@@ -117,17 +121,40 @@ void LuaVm::update_gc_threshold() noexcept {
     gc_at_ = 0;
     return;
   }
-  // Collect at 3/4 of the limit, or halfway between what is live and the
-  // limit when more than 3/4 is live.
+  // Collect at 3/4 of the limit. When more than that is live, halfway
+  // between what is live and the limit, but never closer than limit/32 to
+  // what is live (a gap that shrank toward nothing as the live heap neared
+  // the limit collected after every invocation), and never past the limit:
+  // there the allocation that would pass it is refused, and the memory stop
+  // leads to the collection.
   const uint64_t base = limit / 4 * 3;
-  gc_at_ = used_ < base ? base : used_ + (limit - std::min(used_, limit)) / 2;
+  if (used_ < base) {
+    gc_at_ = base;
+    return;
+  }
+  const uint64_t room = limit - std::min(used_, limit);
+  gc_at_ = std::min(limit, used_ + std::max(room / 2, limit / 32));
 }
 
 void LuaVm::collect_if_needed() {
-  if (gc_at_ == 0 || used_ <= gc_at_) return;
+  if (gc_at_ == 0) return;
+  // A full collection costs time in proportion to the live heap (~100 ms
+  // at 64 MiB). Above the threshold, then only once limit/32 was allocated
+  // since the last one: a state whose live data fills its limit would
+  // otherwise run one for every invocation, as the host's own pushes (which
+  // are not refused) keep it over the limit. After a memory stop, when that
+  // much was allocated since the last collection or by the invocation that
+  // stopped (its data is garbage now), not for every invocation refused at
+  // a full limit.
+  const uint64_t enough = limits_.memory_bytes / 32;
+  const bool over = used_ > gc_at_ && grown_ >= enough;
+  const bool stopped = stop_ == StopReason::kMemory && (grown_ >= enough || run_grown_ >= enough);
+  if (!over && !stopped) return;
   const bool was = enforcing_;
   enforcing_ = false;  // a collection only frees
   lua_gc(L_, LUA_GCCOLLECT, 0);
+  ++collections_;
+  grown_ = 0;
   enforcing_ = was;
   update_gc_threshold();
 }
@@ -155,6 +182,7 @@ std::chrono::nanoseconds LuaVm::Slice::elapsed() const noexcept {
 
 void LuaVm::clear_stop() noexcept {
   stop_ = StopReason::kNone;
+  run_grown_ = 0;
   stop_message_.clear();
 }
 

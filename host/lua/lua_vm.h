@@ -95,7 +95,8 @@ class LuaVm {
     CoarseClock::time_point start_{};
   };
 
-  // Starts a new invocation: forgets a previous stop.
+  // Starts a new invocation: forgets a previous stop (and what the last
+  // invocation allocated).
   void clear_stop() noexcept;
   StopReason stop_reason() const noexcept { return stop_; }
   // The stop error's text, "scripts/x.lua:12: CPU limit of 100 ms per call
@@ -108,9 +109,16 @@ class LuaVm {
   // CPU-limit error in `L` when the deadline has passed.
   void check_deadline(lua_State* L);
 
-  // A full collection when the heap is above the collection threshold
-  // (between invocations, and from the hook).
+  // A full collection when the heap is above the collection threshold, or
+  // after a memory stop (between invocations). The threshold is 3/4 of the
+  // memory limit, and above that never closer than limit/32 to what was live
+  // after the last collection; after a memory stop it runs only when limit/32
+  // was allocated since the last one or since clear_stop(). So a state whose
+  // live heap nears or fills its limit collects once per limit/32 bytes
+  // allocated, not after every invocation.
   void collect_if_needed();
+  // Full collections collect_if_needed ran so far.
+  uint64_t collections() const noexcept { return collections_; }
 
   // "scripts/x.lua:12" for the Lua function at `level` of `L` (0: running),
   // skipping C frames; "?" when there is none.
@@ -132,7 +140,10 @@ class LuaVm {
   void* (*base_alloc_)(void*, void*, size_t, size_t) = nullptr;
   void* base_ud_ = nullptr;
   uint64_t used_ = 0, peak_ = 0;
-  uint64_t gc_at_ = 0;            // full GC above this (0: never)
+  uint64_t gc_at_ = 0;  // full GC above this (0: never)
+  uint64_t collections_ = 0;
+  uint64_t grown_ = 0;            // bytes allocated since the last full collection
+  uint64_t run_grown_ = 0;        // bytes allocated since clear_stop()
   bool enforcing_ = false;        // inside a Slice
   lua_State* running_ = nullptr;  // the slice's thread
   CoarseClock::time_point deadline_ = CoarseClock::time_point::max();
