@@ -16,6 +16,10 @@ void write_workflow_metrics(const workflows::WorkflowStats& s, MetricsWriter& w)
       "Open workflow instances in the engine (running, waiting or suspended)", s.open);
   one("chorus_workflows_versions", MetricType::kGauge,
       "Engine Lua states, one per (script, source hash) in use", s.versions);
+  one("chorus_workflows_memory_bytes", MetricType::kGauge,
+      "Bytes held by the engine's Lua states (each under scripts.limits.memory)", s.memory_bytes);
+  one("chorus_workflows_lua_collections_total", MetricType::kCounter,
+      "Full collections the engine's Lua states ran near their memory limit", s.lua_collections);
   one("chorus_workflows_started_total", MetricType::kCounter, "Workflow instances started",
       s.started);
   one("chorus_workflows_completed_total", MetricType::kCounter,

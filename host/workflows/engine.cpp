@@ -561,6 +561,8 @@ WorkflowStats WorkflowEngine::stats() const {
   s.refused_by_limit = ld(m.n_refused_by_limit);
   s.open = ld(m.n_open);
   s.versions = ld(m.n_versions);
+  s.memory_bytes = ld(m.n_memory);
+  s.lua_collections = ld(m.n_collections);
   return s;
 }
 

@@ -149,7 +149,7 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
 
   std::atomic<uint64_t> n_started{0}, n_completed{0}, n_failed{0}, n_compensated{0}, n_continued{0},
       n_diverged{0}, n_suspended{0}, n_refused_by_key{0}, n_replayed{0}, n_open{0}, n_versions{0},
-      n_cancelled{0}, n_refused_by_limit{0};
+      n_cancelled{0}, n_refused_by_limit{0}, n_memory{0}, n_collections{0};
 
   template <typename F>
   void post(F&& f) {
@@ -193,6 +193,9 @@ struct EngineImpl : std::enable_shared_from_this<EngineImpl> {
   std::optional<lua::CallResult> start_coroutine(Instance& in);
   void resume(Instance& in, const lua::Pusher& push);
   void handle(Instance& in, const lua::CallResult& r);
+  // Brings n_memory and n_collections up to date with `st`'s Lua state
+  // (after each call into it, and when it is closed).
+  void note_memory(EngineState& st, bool closing = false);
   // Appends a record to the instance's stream (asynchronously, in order).
   void append_record(Instance& in, std::string_view type, std::string data);
   void finish(Instance& in, Finish f);

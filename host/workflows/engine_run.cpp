@@ -21,6 +21,7 @@ EngineState* EngineImpl::version_for(const VersionSource& src, Status* error) {
     return nullptr;
   }
   EngineState* p = st->get();
+  note_memory(*p);
   versions.emplace(key, std::move(*st));
   n_versions.store(versions.size(), std::memory_order_relaxed);
   return p;
@@ -210,7 +211,18 @@ void EngineImpl::resume(Instance& in, const lua::Pusher& push) {
   handle(in, r);
 }
 
+void EngineImpl::note_memory(EngineState& st, bool closing) {
+  const uint64_t used = closing ? 0 : st.vm().memory_used();
+  const uint64_t collections = st.vm().collections();
+  // Differences modulo 2^64: the sum over the open states stays exact.
+  n_memory.fetch_add(used - st.counted_memory, std::memory_order_relaxed);
+  n_collections.fetch_add(collections - st.counted_collections, std::memory_order_relaxed);
+  st.counted_memory = used;
+  st.counted_collections = collections;
+}
+
 void EngineImpl::handle(Instance& in, const lua::CallResult& r) {
+  note_memory(*in.state);
   if (r.kind == lua::CallResult::Kind::kWaiting) return;
   if (in.phase == Phase::kSuspended || in.phase == Phase::kEnding) return;
   // The run coroutine, stopped by a cancellation being recorded (it never
@@ -431,6 +443,7 @@ void EngineImpl::release_version(EngineState& st, const std::string& workflow) {
   auto d = catalog->find(workflow);
   const bool current = d && d->hash == st.source().hash;
   if (!current) {
+    note_memory(st, /*closing=*/true);
     versions.erase(st.source().script + "@" + st.source().hash);
     n_versions.store(versions.size(), std::memory_order_relaxed);
   }

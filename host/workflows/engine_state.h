@@ -51,6 +51,7 @@ class EngineState {
   static EngineState& of(lua_State* L);
   lua_State* L() const noexcept;
   lua::Invoker& invoker() noexcept { return *invoker_; }
+  const lua::LuaVm& vm() const noexcept { return *vm_; }
   const Fns* find(const std::string& workflow) const;
   const VersionSource& source() const noexcept { return src_; }
   EngineImpl* engine() const noexcept { return engine_; }
@@ -60,6 +61,9 @@ class EngineState {
   int ctx_meta_ref() const noexcept { return ctx_meta_ref_; }  // metatable of ctx tables
 
   size_t open_instances = 0;  // maintained by the engine
+  // What the engine's memory figures last counted of this state
+  // (EngineImpl::note_memory).
+  uint64_t counted_memory = 0, counted_collections = 0;
   // Awaited events offered to many instances of this state (engine_waits.cpp).
   JsonPushCache json_cache;
 

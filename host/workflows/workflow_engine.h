@@ -59,6 +59,10 @@ struct WorkflowStats {
   uint64_t refused_by_limit = 0;  // triggers refused by max_open
   uint64_t open = 0;              // instances in memory (running, waiting or suspended)
   uint64_t versions = 0;          // engine Lua states
+  uint64_t memory_bytes = 0;      // held by the engine Lua states (each under options.memory_bytes)
+  // Full collections those states ran near their memory limit
+  // (lua::LuaVm::collect_if_needed; LuaJIT's own incremental steps are not counted).
+  uint64_t lua_collections = 0;
 };
 
 struct EngineImpl;

@@ -116,6 +116,47 @@ end}
   CHECK(life->engine().stats().refused_by_limit == 17);
 }
 
+TEST_CASE("workflows: a trigger flood at a full engine state fails the extra instances fast") {
+  WfWorld w;
+  w.write("hold.lua", R"LUA(
+chorus.workflow{name = "hold", on = "hold.start", run = function(ctx, e)
+  ctx:await("hold.go")
+  ctx:publish("hold.after", {})
+end}
+)LUA");
+  // 4 MiB hold ~2,000 waiting instances; 4,000 triggers, no max_open.
+  auto life = w.live({WfWorld::spec("hold")}, {}, [](workflows::WorkflowOptions& o) {
+    o.max_open = 0;
+    o.memory_bytes = 4u << 20;
+  });
+  Recorder& failed = life->record("workflow.failed");
+  const int n = 4000;
+  for (int i = 0; i < n; ++i)
+    life->publish("hold.start");
+  REQUIRE(life->wait_stats(
+      [&](const auto& s) { return s.started == n && s.failed + s.open == n && s.failed > 0; }));
+  const auto s = life->engine().stats();
+  CHECK(s.open > 1000);  // the state was full, not refusing early
+  // Near the limit (the host's own pushes, outside the script's code, are
+  // not refused, so a little over it is possible).
+  CHECK(s.memory_bytes > (3u << 20));
+  CHECK(s.memory_bytes < (6u << 20));
+  // Each refused instance leaves little garbage, so the state is not
+  // collected for each (it was, before: one full collection per failure);
+  // one per limit/32 (128 KiB) allocated: 4,000 starts at a few KiB each.
+  CHECK(s.lua_collections < 400);
+  REQUIRE(failed.wait_count(1));
+  CHECK(field(failed.entries()[0].event, "error").find("memory limit of 4 MiB exceeded") !=
+        std::string::npos);
+  // The open ones go on when their event comes: each ends, completed or (if
+  // the state is still full when it allocates) failed the same way.
+  life->publish("hold.go");
+  REQUIRE(life->wait_stats([](const auto& st) { return st.open == 0; }));
+  const auto end = life->engine().stats();
+  CHECK(end.completed + end.failed == n);
+  CHECK(end.completed > 1000);
+}
+
 TEST_CASE(
     "workflows: a durable trigger beyond max_open is not acked: delivered again, then "
     "dead-lettered") {
