@@ -1,5 +1,6 @@
 // DurableSubscriber: ack_and_read loop, handler calls inside the guard,
-// nack with the handler's error, back-off after read errors.
+// nack with the handler's error, back-off after read errors, and a handler
+// going away (Cancelled) given its batch back once.
 #include "bus/durable_subscriber.h"
 
 #include <fmt/core.h>
@@ -61,13 +62,31 @@ void DurableSubscriber::run() {
     }
     acks.clear();
     backoff = std::chrono::milliseconds(50);
-    for (const DurableMessage& m : *batch) {
+    bool leaving = false;
+    for (size_t i = 0; i < batch->size(); ++i) {
+      const DurableMessage& m = (*batch)[i];
       if (!guard_.enter()) break;  // stopping: the rest stay pending and come back
       Status st = call_catching([&] { return handler_(m.event); });
       guard_.exit();
       if (st.ok()) {
         delivered.fetch_add(1, std::memory_order_relaxed);
         acks.push_back(m.seq);
+      } else if (st.is(StatusCode::kCancelled)) {
+        // The handler is going away (a plugin unsubscribed from inside a
+        // callback; the detach stops this member next). Give this message
+        // and the rest of the batch back at once, and read nothing more
+        // until stopped: reading on would hand the same messages to this
+        // handler again, and each round counts a delivery toward the
+        // group's max_deliveries (they would end dead-lettered).
+        std::vector<uint64_t> back;
+        for (size_t j = i; j < batch->size(); ++j)
+          back.push_back((*batch)[j].seq);
+        Status n = log_->nack(back, st.to_string());
+        if (!n.ok())
+          logger().warn("durable subscriber '{}': giving back {} message(s) failed: {}", id,
+                        back.size(), n.to_string());
+        leaving = true;
+        break;
       } else {
         failed.fetch_add(1, std::memory_order_relaxed);
         const uint64_t seq = m.seq;
@@ -76,6 +95,12 @@ void DurableSubscriber::run() {
           logger().warn("durable subscriber '{}': nack of seq {} failed: {}", id, seq,
                         n.to_string());
       }
+    }
+    if (leaving) {
+      // Until stopped; after `poll` without a stop (a handler that returned
+      // Cancelled for its own reasons), reading resumes.
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, options_.poll, [&] { return stop_.load(); });
     }
   }
   if (!acks.empty()) {

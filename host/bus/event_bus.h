@@ -216,6 +216,9 @@ class EventBus {
   // its own (so the handler never runs concurrently with itself). A message
   // is acked after the handler succeeds and nacked (redelivered, and after
   // the group's max deliveries dead-lettered by the log) when it fails.
+  // A handler that returns Cancelled is going away (its owner unsubscribes
+  // next): that message and the rest of its batch are given back at once,
+  // and the member reads nothing more until unsubscribed (or for `poll`).
   // At least once: a crash between handling and ack redelivers. Unsubscribe
   // with unsubscribe(); FailedPrecondition without a durable log.
   Result<SubscriptionId> subscribe_durable(std::string_view group, std::string_view pattern,

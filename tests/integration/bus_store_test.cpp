@@ -414,3 +414,56 @@ TEST_CASE("deliver_stored hands a stored event to subscribers without storing it
   CHECK(all->events.size() == 1);  // stored once, by the caller
   CHECK(bus.stats().persisted == 0);
 }
+
+TEST_CASE(
+    "a durable handler that is going away (Cancelled) gives its batch back once and reads no "
+    "more") {
+  TempDir dir;
+  auto store = open_store(dir);  // max deliveries 3
+  IoThreads io;
+  EventBus bus(io.io);
+  REQUIRE(
+      bus.set_durable_log(std::make_shared<runtime::StoreDurableLog>(*store), {"order.*"}).ok());
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(bus.publish(order(i)).ok());
+  // The plugin host answers Cancelled for a subscription its plugin dropped
+  // from inside a callback, until the detach stops the member: here the
+  // stop comes late (the member would wait its whole 60 s poll).
+  std::atomic<int> calls{0};
+  bus::DurableOptions o;
+  o.from_beginning = true;
+  o.poll = 60'000ms;
+  auto leaving = bus.subscribe_durable(
+      "shared", "order.*",
+      [&](const EventPtr&) {
+        calls.fetch_add(1);
+        return Status::Cancelled("probe: unsubscribed");
+      },
+      o);
+  REQUIRE(leaving.ok());
+  REQUIRE(spin_until([&] { return calls.load() >= 1; }));
+  REQUIRE(bus.unsubscribe(*leaving).ok());
+  // One call: the batch went back at once, and nothing was read again
+  // (before, the member re-read and re-failed them until dead-lettered).
+  CHECK(calls.load() == 1);
+  CHECK_FALSE(store->stream_info(store::kDeadLetterStream).ok());
+  // The next member of the group gets all five at once (not after the ack
+  // timeout: they were given back).
+  Recorder rec;
+  o.poll = 200ms;
+  auto next = bus.subscribe_durable(
+      "shared", "order.*",
+      [&](const EventPtr& e) {
+        rec.add(e);
+        return Status::OK();
+      },
+      o);
+  REQUIRE(next.ok());
+  REQUIRE(rec.wait_count(5));
+  std::set<std::string> ids;
+  REQUIRE(bus.unsubscribe(*next).ok());  // before `rec` goes
+  for (const auto& e : rec.entries())
+    ids.insert(std::string(e.event->stream()));
+  CHECK(ids.size() == 5);
+  CHECK_FALSE(store->stream_info(store::kDeadLetterStream).ok());
+}
