@@ -358,6 +358,9 @@ Result<EventPtr> parse_cloudevent_json(std::string_view json,
       break;
     case JsonTextCheck::Problem::kInvalidUtf8:
       return syntax_error(check.offset, "invalid UTF-8");
+    case JsonTextCheck::Problem::kLoneSurrogate:
+      return syntax_error(check.offset,
+                          "a \\u escape of half a UTF-16 surrogate pair (not a character)");
     case JsonTextCheck::Problem::kControlCharacter:
       if (options.raw_control_characters == RawControlCharacters::kEscape) {
         CloudEventDecodeOptions strict = options;

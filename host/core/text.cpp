@@ -114,6 +114,7 @@ class JsonTextLexer {
       // escaped byte is looked at on its own (a raw control character after
       // '\' is still unescaped; a bad escape is the parser's to report).
       if (string_start_ && q + 1 < end_ && (q[1] == '"' || q[1] == '\\')) return q + 2;
+      if (string_start_) return unicode_escape(q);
       return q + 1;
     }
     if (c < 0x20) {
@@ -130,6 +131,37 @@ class JsonTextLexer {
   }
 
  private:
+  // The 4 hex digits after "\u" at p as a code unit, or -1.
+  int hex4(const uint8_t* p) const {
+    if (end_ - p < 6 || p[0] != '\\' || p[1] != 'u') return -1;
+    int v = 0;
+    for (int i = 2; i < 6; ++i) {
+      const uint8_t h = p[i];
+      const int d = h >= '0' && h <= '9'   ? h - '0'
+                    : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                    : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                           : -1;
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+  // An escape inside a string at q ('\'): a UTF-16 surrogate escape must be a
+  // high one followed at once by a low one (RapidJSON refuses a lone high one
+  // but decodes a lone low one into ill-formed UTF-8). Other escapes are
+  // the parser's to check; their bytes are ASCII.
+  const uint8_t* unicode_escape(const uint8_t* q) {
+    const int u = hex4(q);
+    if (u < 0xD800 || u > 0xDFFF) return u < 0 ? q + 1 : q + 6;
+    if (u <= 0xDBFF) {
+      const int low = hex4(q + 6);
+      if (low >= 0xDC00 && low <= 0xDFFF) return q + 12;
+    }
+    result_ = {JsonTextCheck::Problem::kLoneSurrogate, static_cast<size_t>(q - begin_),
+               static_cast<size_t>(string_start_ - begin_)};
+    return nullptr;
+  }
+
   const uint8_t* const begin_;
   const uint8_t* const end_;
   const uint8_t* string_start_ = nullptr;  // inside a string when set

@@ -20,6 +20,8 @@ struct JsonTextCheck {
     kNone,
     kInvalidUtf8,       // `offset` is the first byte of the ill-formed sequence
     kControlCharacter,  // `offset` is a raw byte 0x00..0x1F inside a string
+    kLoneSurrogate,     // `offset` is a "\uD800".."\uDFFF" escape that is not
+                        // a high surrogate followed at once by a low one
   };
   Problem problem = Problem::kNone;
   size_t offset = 0;        // bytes from the start of the text (the first byte is 0)
@@ -28,7 +30,9 @@ struct JsonTextCheck {
 
 // Checks the two rules of RFC 8259 that are about bytes rather than grammar:
 // the whole text is UTF-8, and no string holds a raw control character
-// U+0000..U+001F (they must be escaped, as \n or \u001f). Strings are found
+// U+0000..U+001F (they must be escaped, as \n or \u001f); and, as I-JSON
+// (RFC 7493) does, that no string escapes half of a UTF-16 surrogate pair
+// (it would decode to ill-formed UTF-8). Strings are found
 // as a JSON lexer finds them ('"' opens and closes, '\' escapes the next
 // byte); nothing else about the grammar is checked, so a parser must still
 // read the text. The first problem in text order is reported. SSE2 on x86-64.

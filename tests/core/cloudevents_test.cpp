@@ -367,6 +367,27 @@ TEST_CASE("JSON data holding a raw control character goes out as data_base64, by
   }
 }
 
+TEST_CASE("JSON data escaping half a surrogate pair goes out as data_base64; decoding refuses it") {
+  // Found by cloudevent_data_fuzz: RapidJSON decodes a lone low surrogate
+  // escape into ill-formed UTF-8, so the encoder wrote bytes its decoder
+  // refused. Such data is not JSON text that means characters: its bytes are
+  // kept, and a CloudEvent holding it is refused naming the escape.
+  const std::string data = "{\"k\":\"a\\uDDD002fb\\n\",\"n\":[1,2.50,\"caf\xc3\xa9\"]}";
+  auto e = *EventBuilder("a").source("s").data(data).build();
+  const std::string json = to_cloudevent_json(*e);
+  CHECK(json.find("\"data_base64\"") != std::string::npos);
+  auto back = parse_cloudevent_json(json);
+  REQUIRE(back.ok());
+  CHECK(**back == *e);
+  const std::string bad =
+      R"({"specversion":"1.0","id":"x","source":"s","type":"a","data":{"k":"a\uDDD0"}})";
+  auto refused = parse_cloudevent_json(bad);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message() ==
+        "cloudevent: JSON syntax error at byte " + std::to_string(bad.find("\\uDDD0")) +
+            ": a \\u escape of half a UTF-16 surrogate pair (not a character)");
+}
+
 TEST_CASE("JSON stored before encoding escaped every control character can still be read") {
   // As the encoder wrote text data before issue 13's fix (ANSI colours: ESC
   // is 0x1B, one of the bytes RapidJSON's SSE2 writer let through).

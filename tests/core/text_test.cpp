@@ -148,3 +148,30 @@ TEST_CASE("escaping raw control characters in the strings of a JSON text") {
         "{\n\"a\\t\":\"\\u001b[0m\\\"\\u001f\\\\\",\r\"\\u0000\"}");
   CHECK(escape_raw_control_characters("[\"caf\xc3\xa9\"]") == "[\"caf\xc3\xa9\"]");
 }
+
+TEST_CASE("json text check: a \\u escape of half a surrogate pair, with its offset") {
+  using chorus::JsonTextCheck;
+  using Problem = JsonTextCheck::Problem;
+  for (size_t at = 0; at <= 40; ++at) {
+    const std::string pad(at, 'a');
+    // A lone low one (RapidJSON would decode it into ill-formed UTF-8), a
+    // lone high one, a high one followed by something else, both reversed.
+    for (const char* bad :
+         {"\\uDDD0", "\\udc00x", "\\uD83D", "\\uD83Dx", "\\uD83D\\u0041", "\\uDE00\\uD83D"}) {
+      const std::string s = "[1,\"" + pad + bad + std::string(20, 'b') + "\"]";
+      const auto r = check_json_text(s);
+      INFO(s);
+      CHECK(r.problem == Problem::kLoneSurrogate);
+      CHECK(r.offset == 4 + at);
+      CHECK(r.string_start == 3);
+    }
+    // A pair, other escapes, and a pair that crosses a 16-byte block are fine;
+    // outside a string a backslash is the parser's business.
+    for (const char* good : {"\\uD83D\\uDE00", "\\u00e9\\n\\\\uDC00", "\\uFFFF", "\\u12"}) {
+      const std::string s = "\"" + pad + good + "\"";
+      INFO(s);
+      CHECK(check_json_text(s).problem == Problem::kNone);
+    }
+  }
+  CHECK(check_json_text("\\uDC00").problem == Problem::kNone);
+}
