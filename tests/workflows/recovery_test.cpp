@@ -90,14 +90,17 @@ end}
   REQUIRE(life->wait_stats([](const auto& s) { return s.cancelled == 1 && s.open == 0; }));
 }
 
-TEST_CASE("workflows: triggers beyond max_open start nothing and are counted") {
-  WfWorld w;
-  w.write("hold.lua", R"LUA(
+// A workflow whose instances wait for "hold.go", then publish "hold.after".
+constexpr const char* kHold = R"LUA(
 chorus.workflow{name = "hold", on = "hold.start", run = function(ctx, e)
   ctx:await("hold.go")
   ctx:publish("hold.after", {})
 end}
-)LUA");
+)LUA";
+
+TEST_CASE("workflows: triggers beyond max_open start nothing and are counted") {
+  WfWorld w;
+  w.write("hold.lua", kHold);
   auto life =
       w.live({WfWorld::spec("hold")}, {}, [](workflows::WorkflowOptions& o) { o.max_open = 3; });
   for (int i = 0; i < 20; ++i)
@@ -118,12 +121,7 @@ end}
 
 TEST_CASE("workflows: a trigger flood at a full engine state fails the extra instances fast") {
   WfWorld w;
-  w.write("hold.lua", R"LUA(
-chorus.workflow{name = "hold", on = "hold.start", run = function(ctx, e)
-  ctx:await("hold.go")
-  ctx:publish("hold.after", {})
-end}
-)LUA");
+  w.write("hold.lua", kHold);
   // 4 MiB hold ~2,000 waiting instances; 4,000 triggers, no max_open.
   auto life = w.live({WfWorld::spec("hold")}, {}, [](workflows::WorkflowOptions& o) {
     o.max_open = 0;
