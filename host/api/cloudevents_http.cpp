@@ -103,6 +103,9 @@ Result<std::vector<std::string_view>> split_json_array(std::string_view s) {
         }
         ++i;
       }
+      // A string cut by the end of the body (a lone quote, or a backslash
+      // as the last byte) leaves i past the end: the element ends there.
+      i = std::min(i, s.size());
       size_t end = i;
       while (end > start && is_ws(s[end - 1]))
         --end;
