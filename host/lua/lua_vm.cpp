@@ -106,10 +106,7 @@ void* LuaVm::alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   void* p = vm->base_alloc_(vm->base_ud_, ptr, osize, nsize);
   if (p != nullptr || nsize == 0) {
     vm->used_ = vm->used_ - osize + nsize;
-    if (nsize > osize) {
-      vm->grown_ += nsize - osize;
-      vm->run_grown_ += nsize - osize;
-    }
+    if (nsize > osize) vm->allocated_ += nsize - osize;
     if (vm->used_ > vm->peak_) vm->peak_ = vm->used_;
   }
   return p;
@@ -147,14 +144,16 @@ void LuaVm::collect_if_needed() {
   // stopped (its data is garbage now), not for every invocation refused at
   // a full limit.
   const uint64_t enough = limits_.memory_bytes / 32;
-  const bool over = used_ > gc_at_ && grown_ >= enough;
-  const bool stopped = stop_ == StopReason::kMemory && (grown_ >= enough || run_grown_ >= enough);
+  const bool over = used_ > gc_at_ && allocated_ - allocated_at_collection_ >= enough;
+  const bool stopped =
+      stop_ == StopReason::kMemory &&
+      allocated_ - std::min(allocated_at_collection_, allocated_at_clear_) >= enough;
   if (!over && !stopped) return;
   const bool was = enforcing_;
   enforcing_ = false;  // a collection only frees
   lua_gc(L_, LUA_GCCOLLECT, 0);
   ++collections_;
-  grown_ = 0;
+  allocated_at_collection_ = allocated_;
   enforcing_ = was;
   update_gc_threshold();
 }
@@ -182,7 +181,7 @@ std::chrono::nanoseconds LuaVm::Slice::elapsed() const noexcept {
 
 void LuaVm::clear_stop() noexcept {
   stop_ = StopReason::kNone;
-  run_grown_ = 0;
+  allocated_at_clear_ = allocated_;
   stop_message_.clear();
 }
 

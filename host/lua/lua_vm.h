@@ -142,8 +142,9 @@ class LuaVm {
   uint64_t used_ = 0, peak_ = 0;
   uint64_t gc_at_ = 0;  // full GC above this (0: never)
   uint64_t collections_ = 0;
-  uint64_t grown_ = 0;            // bytes allocated since the last full collection
-  uint64_t run_grown_ = 0;        // bytes allocated since clear_stop()
+  // Bytes allocated since the state was made (growth only), and what that
+  // was at the last full collection and at the last clear_stop().
+  uint64_t allocated_ = 0, allocated_at_collection_ = 0, allocated_at_clear_ = 0;
   bool enforcing_ = false;        // inside a Slice
   lua_State* running_ = nullptr;  // the slice's thread
   CoarseClock::time_point deadline_ = CoarseClock::time_point::max();
